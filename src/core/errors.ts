@@ -1,0 +1,168 @@
+import type { ProviderName } from '../spec/refund-provider-v1.js';
+
+/** One problem with the input: `path` names the field (`amount.value`), `message` the reason. */
+export interface ValidationIssue {
+  path: string;
+  message: string;
+}
+
+export interface ClawbackErrorDetails {
+  provider?: ProviderName | undefined;
+  /**
+   * True when repeating the same call with the same `idempotencyKey` cannot refund twice
+   * and may succeed. False when the request was refused for good, or when its outcome is
+   * unknown and the vendor does not deduplicate it (the message then says so).
+   */
+  retryable?: boolean | undefined;
+  status?: number | undefined;
+  code?: string | undefined;
+  requestId?: string | undefined;
+  body?: unknown;
+  idempotencyKey?: string | undefined;
+  cause?: unknown;
+}
+
+const brandSymbol = (name: string) => Symbol.for(`clawback.error.${name}`);
+
+/**
+ * Marks an error class so `isInstance` works across duplicate copies of the package
+ * (two versions in node_modules, or the ESM and CJS builds loaded side by side),
+ * where `instanceof` fails. Also names the class without relying on minifiable `Function.name`.
+ */
+function registerErrorClass(errorClass: { prototype: object }, name: string): symbol {
+  const symbol = brandSymbol(name);
+  Object.defineProperty(errorClass.prototype, symbol, { value: true });
+  Object.defineProperty(errorClass.prototype, 'name', { value: name, writable: true, configurable: true });
+  return symbol;
+}
+
+export class ClawbackError extends Error {
+  /** @internal */
+  static readonly brand: symbol = registerErrorClass(this, 'ClawbackError');
+
+  readonly provider: ProviderName | undefined;
+  readonly retryable: boolean;
+  readonly status: number | undefined;
+  readonly code: string | undefined;
+  readonly requestId: string | undefined;
+  readonly body: unknown;
+  readonly idempotencyKey: string | undefined;
+
+  constructor(message: string, details: ClawbackErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.provider = details.provider;
+    this.retryable = details.retryable ?? false;
+    this.status = details.status;
+    this.code = details.code;
+    this.requestId = details.requestId;
+    this.body = details.body;
+    this.idempotencyKey = details.idempotencyKey;
+  }
+
+  /** `instanceof` that also recognises errors thrown by another copy of clawback. */
+  static isInstance<T extends abstract new (...args: never[]) => ClawbackError>(
+    this: T & { brand: symbol },
+    value: unknown,
+  ): value is InstanceType<T> {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[this.brand] === true;
+  }
+
+  /** Name, message and every field above (never a stack or request headers), for loggers and `JSON.stringify`. */
+  toJSON(): Record<string, unknown> {
+    return { name: this.name, message: this.message, ...(this as object) };
+  }
+}
+
+/** Input the SDK refuses before any network call. */
+export class ValidationError extends ClawbackError {
+  static override readonly brand: symbol = registerErrorClass(this, 'ValidationError');
+  readonly issues: ValidationIssue[];
+  /** The first offending field, e.g. `amount.value`. */
+  readonly field: string;
+
+  constructor(issues: ValidationIssue[], details: ClawbackErrorDetails & { context?: string } = {}) {
+    const summary = issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ');
+    super(`${details.context ?? 'Invalid input'}: ${summary}`, details);
+    this.issues = issues;
+    this.field = issues[0]?.path ?? '';
+  }
+}
+
+/** The vendor answered with an HTTP error status. Subclasses name the common ones. */
+export class ApiError extends ClawbackError {
+  static override readonly brand: symbol = registerErrorClass(this, 'ApiError');
+  declare readonly status: number;
+}
+
+/** 400 or 422: the vendor rejected the request's content. */
+export class BadRequestError extends ApiError {
+  static override readonly brand: symbol = registerErrorClass(this, 'BadRequestError');
+}
+
+/** 401: the API key is missing, wrong, disabled or expired. */
+export class AuthenticationError extends ApiError {
+  static override readonly brand: symbol = registerErrorClass(this, 'AuthenticationError');
+}
+
+/** 403: the key is valid but may not do this (Affixo `insufficient_scope`, with the scope it needs in `need`). */
+export class PermissionDeniedError extends ApiError {
+  static override readonly brand: symbol = registerErrorClass(this, 'PermissionDeniedError');
+  readonly need: string | undefined;
+
+  constructor(message: string, details: ClawbackErrorDetails & { need?: string | undefined }) {
+    super(message, details);
+    this.need = details.need;
+  }
+}
+
+/** 404 (and FirstPromoter's 204): the vendor has no such conversion or lead; nothing was refunded. */
+export class NotFoundError extends ApiError {
+  static override readonly brand: symbol = registerErrorClass(this, 'NotFoundError');
+}
+
+/** 409 that is not a replay of this same refund (e.g. RefCampaign "not refundable (status: PENDING)"). */
+export class ConflictError extends ApiError {
+  static override readonly brand: symbol = registerErrorClass(this, 'ConflictError');
+}
+
+/** 429. `retryAfter` is the wait the vendor asked for, in milliseconds, when it said. */
+export class RateLimitError extends ApiError {
+  static override readonly brand: symbol = registerErrorClass(this, 'RateLimitError');
+  readonly retryAfter: number | undefined;
+
+  constructor(message: string, details: ClawbackErrorDetails & { retryAfter?: number | undefined }) {
+    super(message, details);
+    this.retryAfter = details.retryAfter;
+  }
+}
+
+/** 5xx. Whether it is `retryable` depends on whether the vendor deduplicates this request. */
+export class ServerError extends ApiError {
+  static override readonly brand: symbol = registerErrorClass(this, 'ServerError');
+}
+
+/** No HTTP response: refused, reset, DNS failure. */
+export class ConnectionError extends ClawbackError {
+  static override readonly brand: symbol = registerErrorClass(this, 'ConnectionError');
+}
+
+/** No complete response within `timeout`; the vendor may or may not have applied the refund. */
+export class TimeoutError extends ClawbackError {
+  static override readonly brand: symbol = registerErrorClass(this, 'TimeoutError');
+}
+
+/** The caller's `AbortSignal` fired. */
+export class AbortedError extends ClawbackError {
+  static override readonly brand: symbol = registerErrorClass(this, 'AbortedError');
+}
+
+/** A 2xx whose body does not match the vendor's documented schema, or says `success: false`. */
+export class ResponseValidationError extends ClawbackError {
+  static override readonly brand: symbol = registerErrorClass(this, 'ResponseValidationError');
+  readonly issues: ValidationIssue[];
+
+  constructor(message: string, details: ClawbackErrorDetails & { issues?: ValidationIssue[] }) {
+    super(message, details);
+    this.issues = details.issues ?? [];
+  }
+}

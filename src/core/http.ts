@@ -1,0 +1,377 @@
+import ky, { isNetworkError } from 'ky';
+import type * as z from 'zod/mini';
+import {
+  AbortedError,
+  ApiError,
+  AuthenticationError,
+  BadRequestError,
+  ConflictError,
+  ConnectionError,
+  NotFoundError,
+  PermissionDeniedError,
+  RateLimitError,
+  ResponseValidationError,
+  ServerError,
+  TimeoutError,
+  type ClawbackError,
+  type ClawbackErrorDetails,
+} from './errors.js';
+import { MAX_RETRY_AFTER_MS, backoffDelay, isSafeToRetry, parseRetryAfter, type FailureKind } from './retry.js';
+import type { CallOptions, ProviderName } from '../spec/refund-provider-v1.js';
+
+export type FetchFunction = (input: Request | URL | string, init?: RequestInit) => Promise<Response>;
+
+/** What a provider reads out of its vendor's error envelope. */
+export interface VendorErrorInfo {
+  code?: string | undefined;
+  message?: string | undefined;
+  requestId?: string | undefined;
+  /** A wait the vendor asked for in the body (Affonso `retryAfter`), in milliseconds. */
+  retryAfter?: number | undefined;
+  /** The scope an Affixo key lacks (`need`). */
+  need?: string | undefined;
+  /** The vendor says retrying will not help (RefCampaign `LIMIT_EXCEEDED`: plan quota used up). */
+  final?: boolean | undefined;
+}
+
+export interface TransportConfig {
+  provider: ProviderName;
+  /** The vendor's name as users know it, for messages: "Affonso". */
+  vendor: string;
+  baseURL: string;
+  /** Resolves the API key and the auth headers. Throws `ValidationError` before any request when missing. */
+  credentials: () => { apiKey: string; headers: Record<string, string> };
+  headers: Record<string, string>;
+  fetch: FetchFunction | undefined;
+  timeout: number;
+  maxRetries: number;
+  /** Reads the vendor's error envelope; returns `{}` for bodies it does not recognise. */
+  readError: (body: unknown) => VendorErrorInfo;
+}
+
+export interface VendorRequest {
+  /** Path appended to `baseURL`, e.g. `v1/track/refund`. */
+  path: string;
+  body: unknown;
+  /** True when the vendor deduplicates this exact request, so repeating it cannot refund twice. */
+  dedupes: boolean;
+  /** Why it is not deduplicated, for the message of an ambiguous failure that was not retried. */
+  notIdempotentReason?: string | undefined;
+  idempotencyKey?: string | undefined;
+  options: CallOptions | undefined;
+}
+
+export interface VendorResponse {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON, or undefined for an empty body. */
+  body: unknown;
+  requestId: string | undefined;
+}
+
+type Attempt =
+  | { kind: 'response'; response: Response; text: string }
+  | { kind: 'timeout' }
+  | { kind: 'aborted' }
+  | { kind: 'connection'; error: unknown };
+
+/** A failed attempt, before we know whether it will be retried. */
+interface Failure {
+  kind: FailureKind;
+  retryAfter?: number | undefined;
+  toError(details: ClawbackErrorDetails, note: string): ClawbackError;
+}
+
+const MAX_BODY_TEXT_IN_ERRORS = 2_000;
+
+// Connection failures that happen before any byte of the request is written, so the vendor
+// cannot have acted on it. Undici nests the system error under `cause` (and under
+// AggregateError `errors` when several addresses were tried).
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+function errorCodes(error: unknown, depth = 0): string[] {
+  if (typeof error !== 'object' || error === null || depth > 5) return [];
+  const { code, cause, errors } = error as { code?: unknown; cause?: unknown; errors?: unknown };
+  const codes = typeof code === 'string' ? [code] : [];
+  codes.push(...errorCodes(cause, depth + 1));
+  if (Array.isArray(errors)) for (const inner of errors) codes.push(...errorCodes(inner, depth + 1));
+  return codes;
+}
+
+function neverSent(error: unknown): boolean {
+  const codes = isNetworkError(error) ? errorCodes(error) : [];
+  return codes.length > 0 && codes.every((code) => NOT_SENT_CODES.has(code));
+}
+
+/**
+ * A plain stand-in for a low-level failure, kept as `cause`. The originals (ky's errors, a
+ * custom fetch's) can hold the `Request`, whose headers carry the API key.
+ */
+function sanitizedCause(error: unknown, redact: (text: string) => string): Error {
+  const codes = errorCodes(error);
+  const innermost = (function deepest(value: unknown, depth: number): unknown {
+    const cause = (value as { cause?: unknown } | null)?.cause;
+    return cause !== undefined && depth < 5 ? deepest(cause, depth + 1) : value;
+  })(error, 0);
+  const message = innermost instanceof Error ? innermost.message : String(innermost);
+  const cause = new Error(redact(message));
+  if (codes[0]) Object.assign(cause, { code: codes[0] });
+  return cause;
+}
+
+function redactor(secret: string) {
+  const text = (value: string) => (secret.length >= 4 ? value.split(secret).join('[redacted]') : value);
+  const deep = (value: unknown, depth = 0): unknown => {
+    if (typeof value === 'string') return text(value);
+    if (typeof value !== 'object' || value === null || depth > 20) return value;
+    if (Array.isArray(value)) return value.map((item) => deep(item, depth + 1));
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, deep(item, depth + 1)]));
+  };
+  return { text, deep };
+}
+
+function parseBody(text: string): unknown {
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text.length > MAX_BODY_TEXT_IN_ERRORS ? `${text.slice(0, MAX_BODY_TEXT_IN_ERRORS)}…` : text;
+  }
+}
+
+const apiErrorClasses: Record<number, typeof ApiError> = {
+  400: BadRequestError,
+  401: AuthenticationError,
+  404: NotFoundError,
+  409: ConflictError,
+  422: BadRequestError,
+};
+
+function failureKindForStatus(status: number, info: VendorErrorInfo): FailureKind {
+  if (info.final) return 'final';
+  if (status === 429) return 'rate-limited';
+  if (status === 408 || status >= 500) return 'ambiguous';
+  return 'final';
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve(false);
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export interface Transport {
+  readonly provider: ProviderName;
+  readonly vendor: string;
+  /** POSTs `request.body` as JSON, retrying where safe. Resolves with any 2xx; throws a `ClawbackError` otherwise. */
+  post(request: VendorRequest): Promise<VendorResponse>;
+  /** Validates a 2xx body against the vendor's documented schema, or throws `ResponseValidationError`. */
+  parse<T>(schema: z.ZodMiniType<T>, response: VendorResponse, request: VendorRequest): T;
+}
+
+export function createTransport(config: TransportConfig): Transport {
+  const { provider, vendor } = config;
+  const client = ky.create({
+    prefix: config.baseURL,
+    fetch: config.fetch,
+    headers: { accept: 'application/json', ...config.headers },
+    // Retries, timeouts and HTTP errors are decided below, per the retry matrix: ky's own
+    // retry would clone the request and its timeout does not cover reading the body.
+    retry: 0,
+    timeout: false,
+    throwHttpErrors: false,
+  });
+
+  async function attemptOnce(
+    request: VendorRequest,
+    headers: Record<string, string>,
+    timeoutMs: number,
+  ): Promise<Attempt> {
+    const signal = request.options?.signal;
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, timeoutMs);
+    const forwardAbort = () => controller.abort();
+    signal?.addEventListener('abort', forwardAbort, { once: true });
+    try {
+      // One signal covers the whole exchange, headers and body, so `timeout` bounds both.
+      const response = await client.post(request.path, { json: request.body, headers, signal: controller.signal });
+      const text = await response.text();
+      return { kind: 'response', response, text };
+    } catch (error) {
+      if (timedOut) return { kind: 'timeout' };
+      if (signal?.aborted) return { kind: 'aborted' };
+      return { kind: 'connection', error };
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', forwardAbort);
+    }
+  }
+
+  function describeFailure(
+    attempt: Exclude<Attempt, { kind: 'response' }> | { kind: 'http'; response: Response; body: unknown },
+    redact: ReturnType<typeof redactor>,
+    timeoutMs: number,
+  ): Failure {
+    switch (attempt.kind) {
+      case 'timeout':
+        return {
+          kind: 'ambiguous',
+          toError: (details, note) =>
+            new TimeoutError(`${vendor} did not answer within ${timeoutMs} ms.${note}`, details),
+        };
+      case 'aborted':
+        return {
+          kind: 'ambiguous',
+          toError: (details, note) => new AbortedError(`The ${vendor} call was aborted.${note}`, details),
+        };
+      case 'connection': {
+        const notSent = neverSent(attempt.error);
+        const cause = sanitizedCause(attempt.error, redact.text);
+        return {
+          kind: notSent ? 'not-sent' : 'ambiguous',
+          toError: (details, note) =>
+            new ConnectionError(
+              `Could not reach ${vendor}${notSent ? ' (the request was not sent)' : ''}: ${cause.message}.${note}`,
+              { ...details, cause },
+            ),
+        };
+      }
+      case 'http': {
+        const { response } = attempt;
+        const status = response.status;
+        const body = redact.deep(attempt.body);
+        const info = config.readError(body);
+        const retryAfter = parseRetryAfter(response.headers.get('retry-after')) ?? info.retryAfter;
+        const requestId = info.requestId ?? response.headers.get('x-request-id') ?? undefined;
+        const code = info.code;
+        const vendorMessage = info.message ? redact.text(info.message) : undefined;
+        const summary = `${vendor} answered ${status}${code ? ` ${code}` : ''}${vendorMessage ? `: ${vendorMessage}` : ''}`;
+        return {
+          kind: failureKindForStatus(status, info),
+          retryAfter,
+          toError: (details, note) => {
+            const all = { ...details, status, code, requestId, body };
+            const message = `${summary.replace(/\.$/, '')}.${note}`;
+            if (status === 403) return new PermissionDeniedError(message, { ...all, need: info.need });
+            if (status === 429) return new RateLimitError(message, { ...all, retryAfter });
+            if (status >= 500) return new ServerError(message, all);
+            return new (apiErrorClasses[status] ?? ApiError)(message, all);
+          },
+        };
+      }
+    }
+  }
+
+  async function post(request: VendorRequest): Promise<VendorResponse> {
+    const { apiKey, headers: authHeaders } = config.credentials();
+    const redact = redactor(apiKey);
+    const signal = request.options?.signal;
+    const timeoutMs = request.options?.timeout ?? config.timeout;
+    const maxRetries = request.options?.maxRetries ?? config.maxRetries;
+    const base = { provider, idempotencyKey: request.idempotencyKey };
+
+    if (signal?.aborted) {
+      throw new AbortedError(`The ${vendor} call was aborted before it was sent.`, { ...base, retryable: true });
+    }
+    for (let attemptNumber = 1; ; attemptNumber++) {
+      const attempt = await attemptOnce(request, authHeaders, timeoutMs);
+      if (attempt.kind === 'response' && attempt.response.ok) {
+        return {
+          status: attempt.response.status,
+          headers: attempt.response.headers,
+          body: parseBody(attempt.text),
+          requestId: attempt.response.headers.get('x-request-id') ?? undefined,
+        };
+      }
+      const failure = describeFailure(
+        attempt.kind === 'response'
+          ? { kind: 'http', response: attempt.response, body: parseBody(attempt.text) }
+          : attempt,
+        redact,
+        timeoutMs,
+      );
+      const retryable = isSafeToRetry(failure.kind, request.dedupes);
+      const wait = failure.retryAfter ?? backoffDelay(attemptNumber);
+      const willRetry =
+        retryable && attempt.kind !== 'aborted' && attemptNumber <= maxRetries && wait <= MAX_RETRY_AFTER_MS;
+
+      if (willRetry && (await sleep(wait, signal))) continue;
+
+      const notes: string[] = [];
+      if (attemptNumber > 1) notes.push(`Gave up after ${attemptNumber} attempts.`);
+      if (failure.kind === 'ambiguous' && !request.dedupes) {
+        notes.push(
+          `The refund may or may not have been applied, and repeating it could refund twice, so it was not retried: ${request.notIdempotentReason ?? 'the vendor does not deduplicate this request'}. Check the conversion before trying again.`,
+        );
+      } else if (retryable) {
+        const same = request.idempotencyKey ? 'with the same idempotencyKey' : 'the same request';
+        notes.push(
+          failure.retryAfter !== undefined && failure.retryAfter > MAX_RETRY_AFTER_MS
+            ? `${vendor} asked to wait ${Math.ceil(failure.retryAfter / 1000)} s, longer than clawback waits (${MAX_RETRY_AFTER_MS / 1000} s): retry later ${same}.`
+            : `It is safe to retry ${same}.`,
+        );
+      }
+      const lastError = failure.toError({ ...base, retryable }, notes.length ? ` ${notes.join(' ')}` : '');
+      if (willRetry) {
+        // The signal fired during the backoff: report the abort, keeping what the last attempt saw.
+        throw new AbortedError(`The ${vendor} call was aborted while waiting to retry. Last attempt: ${lastError.message}`, {
+          ...base,
+          retryable,
+          cause: lastError,
+        });
+      }
+      throw lastError;
+    }
+  }
+
+  function parse<T>(schema: z.ZodMiniType<T>, response: VendorResponse, request: VendorRequest): T {
+    const result = schema.safeParse(response.body);
+    if (result.success) return result.data;
+    const info = config.readError(response.body);
+    const declaredFailure = info.code !== undefined || info.message !== undefined;
+    const issues = result.error.issues.map((issue) => ({
+      path: issue.path.map(String).join('.') || '(body)',
+      message: issue.message,
+    }));
+    const what = declaredFailure
+      ? `reported a failure (${[info.code, info.message].filter(Boolean).join(': ')})`
+      : `sent a body that does not match its documented schema (${issues.map((i) => `${i.path}: ${i.message}`).join('; ')})`;
+    const outcome = declaredFailure
+      ? ''
+      : request.dedupes
+        ? ' The refund was probably applied; retrying with the same idempotencyKey is safe and returns its state.'
+        : ` The refund was probably applied; do not repeat it: ${request.notIdempotentReason ?? 'the vendor does not deduplicate it'}.`;
+    throw new ResponseValidationError(`${vendor} answered ${response.status} but ${what}.${outcome}`, {
+      provider,
+      status: response.status,
+      code: info.code,
+      requestId: info.requestId ?? response.requestId,
+      body: response.body,
+      idempotencyKey: request.idempotencyKey,
+      retryable: !declaredFailure && request.dedupes,
+      issues,
+    });
+  }
+
+  return { provider, vendor, post, parse };
+}

@@ -1,0 +1,139 @@
+import * as z from 'zod/mini';
+import { ValidationError } from './errors.js';
+import { createTransport, type FetchFunction, type Transport, type VendorErrorInfo } from './http.js';
+import { expected, maxRetriesSchema, nonEmptyString, optional, parseInput, timeoutSchema } from './validation.js';
+import type { ProviderName } from '../spec/refund-provider-v1.js';
+
+/** Settings every `createX()` factory takes. */
+export interface ProviderSettings {
+  /** Defaults to the vendor's environment variable (`AFFIXO_API_KEY`, …). Never logged. */
+  apiKey?: string;
+  /** Vendor origin by default; may carry a path prefix (a proxy, a local emulator). */
+  baseURL?: string;
+  /** A Fetch API implementation; defaults to the global `fetch`. */
+  fetch?: FetchFunction;
+  /** Per-attempt timeout in milliseconds. Default 30 000. */
+  timeout?: number;
+  /** Retries after failures that are safe to retry. Default 2. */
+  maxRetries?: number;
+  /** Extra headers on every request. `Authorization` (and FirstPromoter's `Account-ID`) are set by clawback. */
+  headers?: Record<string, string>;
+}
+
+export const DEFAULT_TIMEOUT_MS = 30_000;
+export const DEFAULT_MAX_RETRIES = 2;
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const HEADER_VALUE = /^[^\0\r\n]*$/;
+
+const baseURLSchema = z.pipe(
+  z.string({ error: expected('a URL string such as "https://api.example.com"') }),
+  z.transform((value, ctx) => {
+    let url: URL | undefined;
+    try {
+      url = new URL(value);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+      ctx.issues.push({ code: 'custom', input: value, message: 'must be an absolute http(s) URL' });
+    } else if (url.search || url.hash) {
+      ctx.issues.push({ code: 'custom', input: value, message: 'must not contain a query string or fragment' });
+    } else if (url.username || url.password) {
+      ctx.issues.push({ code: 'custom', input: value, message: 'must not contain credentials; use apiKey' });
+    }
+    return value;
+  }),
+);
+
+const headersSchema = z.record(
+  z.string().check(z.regex(HEADER_NAME, 'is not a valid HTTP header name')),
+  z.string({ error: expected('a string header value') }).check(
+    z.regex(HEADER_VALUE, 'must not contain line breaks or NUL characters'),
+  ),
+  { error: expected('an object of header names to string values') },
+);
+
+export const providerSettingsShape = {
+  apiKey: optional(nonEmptyString('a non-empty string')),
+  baseURL: optional(baseURLSchema),
+  fetch: optional(z.custom<FetchFunction>((value) => typeof value === 'function', { error: expected('a function') })),
+  timeout: optional(timeoutSchema),
+  maxRetries: optional(maxRetriesSchema),
+  headers: optional(headersSchema),
+};
+
+/** `process.env[name]` where there is a `process` (not in edge runtimes or browsers). */
+export function readEnv(name: string): string | undefined {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  const value = env?.[name];
+  return value === undefined || value.trim() === '' ? undefined : value;
+}
+
+/** The explicit setting, else the environment variable, else a `ValidationError` saying how to provide it. */
+export function requireSetting(
+  value: string | undefined,
+  setting: string,
+  envName: string,
+  factory: string,
+  provider: ProviderName,
+): string {
+  const resolved = value ?? readEnv(envName);
+  const source = value === undefined ? `the ${envName} environment variable` : `the ${setting} setting`;
+  let problem: string | undefined;
+  if (resolved === undefined) {
+    problem = `is missing: pass ${setting} to ${factory}() or set the ${envName} environment variable`;
+  } else if (!/^[\x21-\x7e]+$/.test(resolved)) {
+    // Usually a trailing newline from a secrets file. The value itself is never echoed.
+    problem = `must be printable ASCII without spaces or line breaks: check ${source}`;
+  }
+  if (problem === undefined) return resolved as string;
+  throw new ValidationError([{ path: setting, message: problem }], { context: `${factory}() settings`, provider });
+}
+
+export interface ProviderDefinition {
+  provider: ProviderName;
+  vendor: string;
+  factory: string;
+  defaultBaseURL: string;
+  apiKeyEnv: string;
+  /** Settings beyond `ProviderSettings` (FirstPromoter's `accountId`). */
+  extraSettings: z.core.$ZodLooseShape;
+  /** Auth headers from the resolved key and settings; may throw `ValidationError` (e.g. a key that can never refund). */
+  authenticate: (apiKey: string, settings: Readonly<Record<string, unknown>>) => Record<string, string>;
+  readError: (body: unknown) => VendorErrorInfo;
+}
+
+const baseSettingsSchema = z.strictObject(providerSettingsShape);
+
+/**
+ * Validates a factory's settings and builds its transport. The API key is resolved on the
+ * first call, not here, so a provider can be created before its environment is loaded; the
+ * resolved key lives only in this closure.
+ */
+export function createProviderTransport(definition: ProviderDefinition, settings: unknown): Transport {
+  const schema = z.strictObject({ ...providerSettingsShape, ...definition.extraSettings }, {
+    error: expected('a settings object'),
+  });
+  const parsed = parseInput(schema, settings ?? {}, `Invalid ${definition.factory}() settings`, definition.provider) as
+    z.output<typeof baseSettingsSchema> & Record<string, unknown>;
+  let credentials: { apiKey: string; headers: Record<string, string> } | undefined;
+
+  return createTransport({
+    provider: definition.provider,
+    vendor: definition.vendor,
+    baseURL: parsed.baseURL ?? definition.defaultBaseURL,
+    credentials: () => {
+      if (!credentials) {
+        const apiKey = requireSetting(parsed.apiKey, 'apiKey', definition.apiKeyEnv, definition.factory, definition.provider);
+        credentials = { apiKey, headers: definition.authenticate(apiKey, parsed) };
+      }
+      return credentials;
+    },
+    headers: parsed.headers ?? {},
+    fetch: parsed.fetch,
+    timeout: parsed.timeout ?? DEFAULT_TIMEOUT_MS,
+    maxRetries: parsed.maxRetries ?? DEFAULT_MAX_RETRIES,
+    readError: definition.readError,
+  });
+}

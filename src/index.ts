@@ -1,0 +1,54 @@
+export { refund, type RefundOptions, type RefundFieldsByProvider, type RefundProvider } from './refund.js';
+
+export { createAffixo, type AffixoProvider, type AffixoSettings } from './providers/affixo/affixo-provider.js';
+export { createAffonso, type AffonsoProvider, type AffonsoSettings } from './providers/affonso/affonso-provider.js';
+export {
+  createRefCampaign,
+  type RefCampaignProvider,
+  type RefCampaignSettings,
+} from './providers/refcampaign/refcampaign-provider.js';
+export {
+  createFirstPromoter,
+  type FirstPromoterProvider,
+  type FirstPromoterRefundRequest,
+  type FirstPromoterSettings,
+} from './providers/firstpromoter/firstpromoter-provider.js';
+export type { AffixoRefundBody, AffixoRefundResponse } from './providers/affixo/affixo-schemas.js';
+export type { AffonsoConversion, AffonsoRefundBody, AffonsoRefundResponse } from './providers/affonso/affonso-schemas.js';
+export type { RefCampaignRefundBody, RefCampaignRefundResponse } from './providers/refcampaign/refcampaign-schemas.js';
+export type { FirstPromoterRefundBody, FirstPromoterRefundResponse } from './providers/firstpromoter/firstpromoter-schemas.js';
+
+export {
+  AbortedError,
+  ApiError,
+  AuthenticationError,
+  BadRequestError,
+  ClawbackError,
+  ConflictError,
+  ConnectionError,
+  NotFoundError,
+  PermissionDeniedError,
+  RateLimitError,
+  ResponseValidationError,
+  ServerError,
+  TimeoutError,
+  ValidationError,
+  type ClawbackErrorDetails,
+  type ValidationIssue,
+} from './core/errors.js';
+
+export type { ProviderSettings } from './core/settings.js';
+export type { FetchFunction } from './core/http.js';
+export type {
+  CallOptions,
+  CommissionChange,
+  Customer,
+  FirstPromoterRefundOptions,
+  Money,
+  ProviderName,
+  ProviderOptions,
+  RefundCall,
+  RefundProviderV1,
+  RefundResult,
+  RefundStatus,
+} from './spec/refund-provider-v1.js';

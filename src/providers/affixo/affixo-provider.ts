@@ -1,0 +1,95 @@
+import type * as z from 'zod/mini';
+import { ValidationError } from '../../core/errors.js';
+import type { VendorErrorInfo, VendorResponse } from '../../core/http.js';
+import { createProviderTransport, type ProviderSettings } from '../../core/settings.js';
+import { callOptionsSchema, parseInput } from '../../core/validation.js';
+import type { CallOptions, RefundProviderV1 } from '../../spec/refund-provider-v1.js';
+import { refundWithAffixo } from './affixo-refund.js';
+import {
+  affixoErrorSchema,
+  affixoRefundBodySchema,
+  affixoRefundResponseSchema,
+  type AffixoRefundBody,
+  type AffixoRefundResponse,
+} from './affixo-schemas.js';
+
+export type AffixoSettings = ProviderSettings;
+
+export interface AffixoProvider extends RefundProviderV1<'affixo'> {
+  readonly track: {
+    /** `POST /v1/track/refund` with Affixo's own body; resolves to its documented 200 body. */
+    refund(body: AffixoRefundBody, options?: CallOptions): Promise<AffixoRefundResponse>;
+  };
+}
+
+/** Sends a validated body; shared by the native call and `refund()`. */
+export type AffixoSend = (
+  body: z.output<typeof affixoRefundBodySchema>,
+  options: CallOptions | undefined,
+  idempotencyKey?: string,
+) => Promise<{ data: AffixoRefundResponse; response: VendorResponse }>;
+
+function readAffixoError(body: unknown): VendorErrorInfo {
+  const parsed = affixoErrorSchema.safeParse(body);
+  if (!parsed.success) return {};
+  const { error, detail, need } = parsed.data;
+  return { code: error, message: detail ?? (need ? `the key lacks the "${need}" scope` : undefined), need };
+}
+
+export function createAffixo(settings: AffixoSettings = {}): AffixoProvider {
+  const transport = createProviderTransport(
+    {
+      provider: 'affixo',
+      vendor: 'Affixo',
+      factory: 'createAffixo',
+      defaultBaseURL: 'https://go.affixo.dev',
+      apiKeyEnv: 'AFFIXO_API_KEY',
+      extraSettings: {},
+      authenticate: (apiKey) => {
+        // Affiliate keys are read-only and valid only on /v1/affiliate/*: a refund with one can
+        // never succeed, so refuse before sending it. https://docs.affixo.dev/authentication.md
+        if (apiKey.startsWith('refa_')) {
+          throw new ValidationError(
+            [
+              {
+                path: 'apiKey',
+                message:
+                  'is an Affixo affiliate key (refa_…), which is read-only: refunds need a workspace key (sa_live_…) with the "track" or "*" scope',
+              },
+            ],
+            { context: 'createAffixo() settings', provider: 'affixo' },
+          );
+        }
+        return { authorization: `Bearer ${apiKey}` };
+      },
+      readError: readAffixoError,
+    },
+    settings,
+  );
+
+  const send: AffixoSend = async (body, options, idempotencyKey) => {
+    const request = {
+      path: 'v1/track/refund',
+      body,
+      // "Idempotent on external_id": repeating the call cannot reverse the conversion twice.
+      dedupes: true,
+      idempotencyKey,
+      options,
+    };
+    const response = await transport.post(request);
+    return { data: transport.parse(affixoRefundResponseSchema, response, request), response };
+  };
+
+  return {
+    specificationVersion: 'v1',
+    provider: 'affixo',
+    track: {
+      async refund(body, options) {
+        const validBody = parseInput(affixoRefundBodySchema, body, 'Invalid affixo.track.refund() body', 'affixo');
+        const validOptions = parseInput(callOptionsSchema, options ?? {}, 'Invalid affixo.track.refund() options', 'affixo');
+        return (await send(validBody, validOptions)).data;
+      },
+    },
+    doRefund: (call) => refundWithAffixo(call, send),
+  };
+}

@@ -1,0 +1,38 @@
+import { assertRefundable, unsupportedOptionWarnings } from '../../core/refund-call.js';
+import type { RefundCall, RefundResult } from '../../spec/refund-provider-v1.js';
+import type { AffixoSend } from './affixo-provider.js';
+
+/** `refund()` on Affixo: `conversionId` → `external_id`; the whole conversion is reversed. */
+export async function refundWithAffixo(call: RefundCall, send: AffixoSend): Promise<RefundResult> {
+  assertRefundable(
+    call.amount === undefined
+      ? []
+      : [
+          {
+            path: 'amount',
+            message:
+              'Affixo only reverses whole conversions (its refund call has no amount field). Omit amount to reverse the whole conversion; clawback will not turn a partial refund into a full one',
+          },
+        ],
+    'Affixo',
+    'affixo',
+  );
+  const warnings = unsupportedOptionWarnings(call, {
+    reason: "Affixo's refund call takes only external_id",
+    refundedAt: "Affixo's refund call takes only external_id",
+    customer: "Affixo's refund call takes only external_id",
+  });
+
+  const { response } = await send({ external_id: call.conversionId }, call, call.idempotencyKey);
+  return {
+    provider: 'affixo',
+    conversionId: call.conversionId,
+    status: 'refunded',
+    // Affixo documents no marker for a repeated reversal.
+    duplicate: false,
+    idempotencyKey: call.idempotencyKey,
+    ...(response.requestId === undefined ? {} : { requestId: response.requestId }),
+    warnings,
+    raw: response.body,
+  };
+}

@@ -1,0 +1,31 @@
+import * as z from 'zod/mini';
+import { nonEmptyString } from '../../core/validation.js';
+
+// POST https://go.affixo.dev/v1/track/refund
+// https://docs.affixo.dev/api-reference/tracking/reverse-a-conversion.md
+
+/** Request body: the conversion's `external_id` only. Affixo reverses the whole conversion. */
+export const affixoRefundBodySchema = z.strictObject(
+  { external_id: nonEmptyString() },
+  { error: 'must be an object like { external_id }' },
+);
+
+/** 200 "Conversion reversed". */
+export const affixoRefundResponseSchema = z.looseObject({
+  ok: z.literal(true),
+  conversion_id: z.optional(z.string()),
+});
+
+/**
+ * Every Affixo error: `{ error, need?, detail? }`, e.g. 400 `external_id_required`,
+ * 401 `unauthorized`, 403 `insufficient_scope` with `need: "track"`, 500 `conversion_failed`.
+ * https://docs.affixo.dev/authentication.md
+ */
+export const affixoErrorSchema = z.looseObject({
+  error: z.string(),
+  need: z.optional(z.string()),
+  detail: z.optional(z.string()),
+});
+
+export type AffixoRefundBody = z.input<typeof affixoRefundBodySchema>;
+export type AffixoRefundResponse = z.output<typeof affixoRefundResponseSchema>;

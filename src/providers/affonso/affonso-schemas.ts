@@ -1,0 +1,90 @@
+import * as z from 'zod/mini';
+import { nonEmptyString, optional } from '../../core/validation.js';
+
+// POST https://api.affonso.io/v1/conversions/{id}/refund
+// https://docs.affonso.io/api/endpoint/conversions/refund
+
+/** The `{id}` path segment: Affonso's own conversion id (`com_abc123`), not the merchant's order id. */
+export const affonsoConversionIdSchema = nonEmptyString('an Affonso conversion id such as "com_abc123"').check(
+  // "." and ".." pass through encodeURIComponent unchanged and are dot segments: URL
+  // resolution would drop them and the request would reach another path.
+  z.refine((id) => id !== '.' && id !== '..', 'is not a valid Affonso conversion id'),
+);
+
+/** Request body; every field optional. Without `amount` Affonso refunds the remaining balance. */
+export const affonsoRefundBodySchema = z.strictObject(
+  {
+    /** Major units (49.50), > 0, at most the remaining sale amount. */
+    amount: optional(
+      z.number({ error: 'must be a number of major units' }).check(
+        z.refine((value) => Number.isFinite(value) && value > 0, 'must be a finite number greater than zero'),
+      ),
+    ),
+    currency: optional(z.string().check(z.regex(/^[A-Za-z]{3}$/, 'must be a three-letter currency code'))),
+    reason: optional(z.string()),
+    /** Idempotency key: reuse it when retrying the same upstream refund. */
+    external_event_id: optional(nonEmptyString()),
+    refunded_at: optional(z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' })),
+  },
+  { error: 'must be an object like { amount?, currency?, reason?, external_event_id?, refunded_at? }' },
+);
+
+const nullableString = z.optional(z.nullable(z.string()));
+const nullableNumber = z.optional(z.nullable(z.number()));
+
+/**
+ * The conversion object. Only what the mapping reads is required; the rest is typed as
+ * documented and unknown fields are kept.
+ */
+export const affonsoConversionSchema = z.looseObject({
+  id: z.string(),
+  /** pending, pending_manual_approval, ready_for_payment, processing_payout, paid, declined, refunded, dispute */
+  status: z.string(),
+  /** open, complete, trialing, failed, refunded, partial_refunded */
+  sales_status: z.string(),
+  referral_id: nullableString,
+  affiliate_id: nullableString,
+  program_id: nullableString,
+  sale_amount: nullableNumber,
+  sale_amount_currency: nullableString,
+  commission_amount: nullableNumber,
+  commission_currency: nullableString,
+  hold_period_days: nullableNumber,
+  payment_intent_id: nullableString,
+  invoice_id: nullableString,
+  earning_id: nullableString,
+  earning_type: nullableString,
+  external_event_id: nullableString,
+  calculation_mode: nullableString,
+  matched_incentive_id: nullableString,
+  created_at: nullableString,
+  updated_at: nullableString,
+  /** True when Affonso replayed an earlier refund with the same `external_event_id` (seen in @affonso/sdk). */
+  replayed: z.optional(z.boolean()),
+});
+
+export const affonsoRefundResponseSchema = z.looseObject({
+  success: z.literal(true),
+  data: affonsoConversionSchema,
+});
+
+/**
+ * `{ success: false, error: { code, message, field?, details? } }`. On 429 the body also
+ * carries `retryAfter` in seconds; where exactly is not documented [?], so both the top level
+ * and `error` are read. https://docs.affonso.io/api/rate-limits
+ */
+export const affonsoErrorSchema = z.looseObject({
+  success: z.optional(z.boolean()),
+  error: z.looseObject({
+    code: z.optional(z.string()),
+    message: z.optional(z.string()),
+    field: z.optional(z.string()),
+    details: z.optional(z.unknown()),
+    retryAfter: z.optional(z.number()),
+  }),
+  retryAfter: z.optional(z.number()),
+});
+
+export type AffonsoRefundBody = z.input<typeof affonsoRefundBodySchema>;
+export type AffonsoConversion = z.output<typeof affonsoConversionSchema>;
+export type AffonsoRefundResponse = z.output<typeof affonsoRefundResponseSchema>;

@@ -1,0 +1,97 @@
+import type * as z from 'zod/mini';
+import { NotFoundError } from '../../core/errors.js';
+import type { VendorErrorInfo, VendorResponse } from '../../core/http.js';
+import { createProviderTransport, requireSetting, type ProviderSettings } from '../../core/settings.js';
+import { callOptionsSchema, nonEmptyString, optional, parseInput } from '../../core/validation.js';
+import type { CallOptions, RefundProviderV1 } from '../../spec/refund-provider-v1.js';
+import { refundWithFirstPromoter } from './firstpromoter-refund.js';
+import {
+  firstPromoterErrorSchema,
+  firstPromoterRefundBodySchema,
+  firstPromoterRefundResponseSchema,
+  type FirstPromoterRefundBody,
+  type FirstPromoterRefundResponse,
+} from './firstpromoter-schemas.js';
+
+export interface FirstPromoterSettings extends ProviderSettings {
+  /** Sent as the `Account-ID` header. Defaults to `FIRSTPROMOTER_ACCOUNT_ID`. */
+  accountId?: string;
+}
+
+/** The documented body, with the lead identified by exactly one of `email` | `uid`. */
+export type FirstPromoterRefundRequest = Omit<FirstPromoterRefundBody, 'email' | 'uid'> &
+  ({ email: string; uid?: never } | { uid: string; email?: never });
+
+export interface FirstPromoterProvider extends RefundProviderV1<'firstpromoter'> {
+  readonly track: {
+    /**
+     * `POST /api/v2/track/refund` with FirstPromoter's own body; resolves to its documented 200
+     * body. A 409 (this `event_id` already exists) throws `ConflictError`; a 204 (no lead or
+     * commission matched, nothing recorded) throws `NotFoundError`.
+     */
+    refund(body: FirstPromoterRefundRequest, options?: CallOptions): Promise<FirstPromoterRefundResponse>;
+  };
+}
+
+export type FirstPromoterSend = (
+  body: z.output<typeof firstPromoterRefundBodySchema>,
+  options: CallOptions | undefined,
+) => Promise<{ data: FirstPromoterRefundResponse; response: VendorResponse }>;
+
+function readFirstPromoterError(body: unknown): VendorErrorInfo {
+  const parsed = firstPromoterErrorSchema.safeParse(body);
+  return parsed.success ? { code: parsed.data.code, message: parsed.data.message } : {};
+}
+
+export function createFirstPromoter(settings: FirstPromoterSettings = {}): FirstPromoterProvider {
+  const transport = createProviderTransport(
+    {
+      provider: 'firstpromoter',
+      vendor: 'FirstPromoter',
+      factory: 'createFirstPromoter',
+      defaultBaseURL: 'https://api.firstpromoter.com',
+      apiKeyEnv: 'FIRSTPROMOTER_API_KEY',
+      extraSettings: { accountId: optional(nonEmptyString()) },
+      authenticate: (apiKey, { accountId }) => ({
+        authorization: `Bearer ${apiKey}`,
+        'account-id': requireSetting(accountId as string | undefined, 'accountId', 'FIRSTPROMOTER_ACCOUNT_ID', 'createFirstPromoter', 'firstpromoter'),
+      }),
+      readError: readFirstPromoterError,
+    },
+    settings,
+  );
+
+  const send: FirstPromoterSend = async (body, options) => {
+    const request = {
+      path: 'api/v2/track/refund',
+      body,
+      // event_id is FirstPromoter's duplicate guard: a repeat answers 409 instead of refunding again.
+      dedupes: true,
+      idempotencyKey: body.event_id,
+      options,
+    };
+    const response = await transport.post(request);
+    if (response.status === 204) {
+      // Undocumented in the reference, but it is what FirstPromoter answers when no lead or
+      // commission matches: nothing was recorded, which a caller must not mistake for success.
+      throw new NotFoundError(
+        'FirstPromoter answered 204 No Content: no lead or commission matched this refund, so nothing was recorded. Check the email/uid and sale_event_id.',
+        { provider: 'firstpromoter', status: 204, requestId: response.requestId, idempotencyKey: body.event_id },
+      );
+    }
+    return { data: transport.parse(firstPromoterRefundResponseSchema, response, request), response };
+  };
+
+  return {
+    specificationVersion: 'v1',
+    provider: 'firstpromoter',
+    track: {
+      async refund(body, options) {
+        const validBody = parseInput(firstPromoterRefundBodySchema, body, 'Invalid firstpromoter.track.refund() body', 'firstpromoter');
+        const validOptions = parseInput(callOptionsSchema, options ?? {}, 'Invalid firstpromoter.track.refund() options', 'firstpromoter');
+        return (await send(validBody, validOptions)).data;
+      },
+    },
+    doRefund: (call) => refundWithFirstPromoter(call, send),
+  };
+}

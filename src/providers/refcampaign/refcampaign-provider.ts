@@ -1,0 +1,89 @@
+import type * as z from 'zod/mini';
+import type { VendorErrorInfo, VendorResponse } from '../../core/http.js';
+import { createProviderTransport, type ProviderSettings } from '../../core/settings.js';
+import { callOptionsSchema, parseInput } from '../../core/validation.js';
+import type { CallOptions, RefundProviderV1 } from '../../spec/refund-provider-v1.js';
+import { refundWithRefCampaign } from './refcampaign-refund.js';
+import {
+  refCampaignErrorSchema,
+  refCampaignRefundBodySchema,
+  refCampaignRefundResponseSchema,
+  type RefCampaignRefundBody,
+  type RefCampaignRefundResponse,
+} from './refcampaign-schemas.js';
+
+export type RefCampaignSettings = ProviderSettings;
+
+export interface RefCampaignProvider extends RefundProviderV1<'refcampaign'> {
+  readonly conversions: {
+    /**
+     * `POST /api/v1/conversions/refund` with RefCampaign's own body; resolves to its documented
+     * body. A partial refund (with `amount`) is never retried after an ambiguous failure.
+     */
+    refund(body: RefCampaignRefundBody, options?: CallOptions): Promise<RefCampaignRefundResponse>;
+  };
+}
+
+export type RefCampaignSend = (
+  body: z.output<typeof refCampaignRefundBodySchema>,
+  options: CallOptions | undefined,
+  idempotencyKey?: string,
+) => Promise<{ data: RefCampaignRefundResponse; response: VendorResponse }>;
+
+function readRefCampaignError(body: unknown): VendorErrorInfo {
+  const parsed = refCampaignErrorSchema.safeParse(body);
+  if (!parsed.success) return {};
+  const { error, meta } = parsed.data;
+  return {
+    code: error.code,
+    message: error.message,
+    requestId: meta?.requestId,
+    // LIMIT_EXCEEDED is the plan's quota, not a burst limit: waiting seconds will not help.
+    // https://docs.refcampaign.com/docs/error-handling
+    final: error.code === 'LIMIT_EXCEEDED',
+  };
+}
+
+export function createRefCampaign(settings: RefCampaignSettings = {}): RefCampaignProvider {
+  const transport = createProviderTransport(
+    {
+      provider: 'refcampaign',
+      vendor: 'RefCampaign',
+      factory: 'createRefCampaign',
+      defaultBaseURL: 'https://app.refcampaign.com',
+      apiKeyEnv: 'REFCAMPAIGN_API_KEY',
+      extraSettings: {},
+      authenticate: (apiKey) => ({ authorization: `Bearer ${apiKey}` }),
+      readError: readRefCampaignError,
+    },
+    settings,
+  );
+
+  const send: RefCampaignSend = async (body, options, idempotencyKey) => {
+    const request = {
+      path: 'api/v1/conversions/refund',
+      body,
+      // "A second call on an already-refunded conversion is a no-op": full refunds are safe to
+      // repeat. A partial refund carries no key, so a repeat would claw back again [?].
+      dedupes: body.amount === undefined,
+      notIdempotentReason: 'RefCampaign partial refunds carry no idempotency key',
+      idempotencyKey,
+      options,
+    };
+    const response = await transport.post(request);
+    return { data: transport.parse(refCampaignRefundResponseSchema, response, request), response };
+  };
+
+  return {
+    specificationVersion: 'v1',
+    provider: 'refcampaign',
+    conversions: {
+      async refund(body, options) {
+        const validBody = parseInput(refCampaignRefundBodySchema, body, 'Invalid refcampaign.conversions.refund() body', 'refcampaign');
+        const validOptions = parseInput(callOptionsSchema, options ?? {}, 'Invalid refcampaign.conversions.refund() options', 'refcampaign');
+        return (await send(validBody, validOptions)).data;
+      },
+    },
+    doRefund: (call) => refundWithRefCampaign(call, send),
+  };
+}

@@ -1,0 +1,57 @@
+import type { ValidationIssue } from '../../core/errors.js';
+import { assertRefundable, unsupportedOptionWarnings } from '../../core/refund-call.js';
+import { validateField } from '../../core/validation.js';
+import type { RefundCall, RefundResult, RefundStatus } from '../../spec/refund-provider-v1.js';
+import type { RefCampaignSend } from './refcampaign-provider.js';
+import { refCampaignExternalIdSchema } from './refcampaign-schemas.js';
+
+/**
+ * `refund()` on RefCampaign: `conversionId` → `externalId`, the amount as integer minor units
+ * in the conversion's own currency.
+ */
+export async function refundWithRefCampaign(call: RefundCall, send: RefCampaignSend): Promise<RefundResult> {
+  const issues: ValidationIssue[] = [];
+  validateField(refCampaignExternalIdSchema, call.conversionId, 'conversionId', issues);
+  if (call.amount !== undefined && !call.idempotencyKeyGenerated) {
+    // A key the caller chose promises that calling again with it cannot refund twice. RefCampaign
+    // cannot keep that promise for a partial refund, so refuse rather than ignore the key.
+    issues.push({
+      path: 'idempotencyKey',
+      message:
+        'cannot protect a RefCampaign partial refund: RefCampaign has no idempotency key for partial refunds, so calling again would claw back again. Remove idempotencyKey and make sure your own system sends this refund once',
+    });
+  }
+  assertRefundable(issues, 'RefCampaign', 'refcampaign');
+
+  const warnings = unsupportedOptionWarnings(call, {
+    reason: "RefCampaign's refund call takes only externalId and amount",
+    refundedAt: "RefCampaign's refund call takes only externalId and amount",
+    customer: 'RefCampaign identifies the conversion by its externalId alone',
+  });
+  if (call.amount !== undefined) {
+    warnings.push(
+      `amount.currency was not sent: RefCampaign refunds ${call.amount.value} minor units of the conversion's own currency, which must be ${call.amount.currency}`,
+    );
+  }
+
+  const { data, response } = await send(
+    { externalId: call.conversionId, ...(call.amount === undefined ? {} : { amount: call.amount.value }) },
+    call,
+    call.idempotencyKey,
+  );
+  const duplicate = data.data.alreadyRefunded === true;
+  // A successful partial refund does not say whether anything is left to refund.
+  const status: RefundStatus = duplicate || call.amount === undefined ? 'refunded' : 'accepted';
+  const requestId = data.meta?.requestId ?? response.requestId;
+  return {
+    provider: 'refcampaign',
+    conversionId: call.conversionId,
+    status,
+    duplicate,
+    idempotencyKey: call.idempotencyKey,
+    ...(call.amount === undefined ? {} : { amount: call.amount }),
+    ...(requestId === undefined ? {} : { requestId }),
+    warnings,
+    raw: response.body,
+  };
+}

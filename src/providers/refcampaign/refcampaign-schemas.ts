@@ -1,0 +1,61 @@
+import * as z from 'zod/mini';
+import { nonEmptyString, optional } from '../../core/validation.js';
+
+// POST https://app.refcampaign.com/api/v1/conversions/refund
+// https://docs.refcampaign.com/docs/api/reference/conversions/postConversionsRefund
+
+/** The id the merchant sent when it reported the conversion: 1 to 255 characters. */
+export const refCampaignExternalIdSchema = nonEmptyString().check(
+  z.maxLength(255, 'must be at most 255 characters (RefCampaign externalId)'),
+);
+
+/** Integer minor units of the conversion's own currency; RefCampaign rejects decimals. */
+export const refCampaignAmountSchema = z.int({ error: 'must be a whole number of minor units (cents)' }).check(
+  z.refine((value) => value > 0, 'must be greater than zero'),
+);
+
+/** Request body. Without `amount`, a full refund. */
+export const refCampaignRefundBodySchema = z.strictObject(
+  {
+    externalId: refCampaignExternalIdSchema,
+    amount: optional(refCampaignAmountSchema),
+  },
+  { error: 'must be an object like { externalId, amount? }' },
+);
+
+const metaSchema = z.optional(
+  z.looseObject({
+    timestamp: z.optional(z.string()),
+    requestId: z.optional(z.string()),
+  }),
+);
+
+/** 200 body, as @refcampaign/sdk reads it (the reference page shows no example). */
+export const refCampaignRefundResponseSchema = z.looseObject({
+  success: z.literal(true),
+  data: z.looseObject({
+    success: z.optional(z.literal(true)),
+    conversionId: z.optional(z.string()),
+    /** A second full refund of the same conversion is a no-op and says so here. */
+    alreadyRefunded: z.optional(z.boolean()),
+    message: z.optional(z.string()),
+  }),
+  meta: metaSchema,
+});
+
+/**
+ * `{ success: false, error: { code, message, details }, meta: { timestamp, requestId } }`.
+ * https://docs.refcampaign.com/docs/error-handling
+ */
+export const refCampaignErrorSchema = z.looseObject({
+  success: z.optional(z.boolean()),
+  error: z.looseObject({
+    code: z.optional(z.string()),
+    message: z.optional(z.string()),
+    details: z.optional(z.unknown()),
+  }),
+  meta: metaSchema,
+});
+
+export type RefCampaignRefundBody = z.input<typeof refCampaignRefundBodySchema>;
+export type RefCampaignRefundResponse = z.output<typeof refCampaignRefundResponseSchema>;

@@ -1,0 +1,127 @@
+import * as z from 'zod/mini';
+import { generateIdempotencyKey } from './core/idempotency.js';
+import {
+  callOptionsShape,
+  expected,
+  idempotencyKeySchema,
+  moneySchema,
+  nonEmptyString,
+  optional,
+  parseInput,
+  timestampSchema,
+} from './core/validation.js';
+import type {
+  CallOptions,
+  Customer,
+  Money,
+  ProviderName,
+  ProviderOptions,
+  RefundProviderV1,
+  RefundResult,
+} from './spec/refund-provider-v1.js';
+
+interface RefundOptionsBase extends CallOptions {
+  /** Which conversion to reverse: Affixo `external_id`, Affonso conversion id, RefCampaign `externalId`, FirstPromoter `sale_event_id`. */
+  conversionId: string;
+  reason?: string;
+  /** When the refund happened upstream. */
+  refundedAt?: Date | string;
+  /** The caller's key for this refund; a UUID is generated when omitted. Reuse it to retry the same refund. */
+  idempotencyKey?: string;
+  providerOptions?: ProviderOptions;
+}
+
+/** The fields whose rules differ by provider, so the compiler can refuse impossible requests. */
+export interface RefundFieldsByProvider {
+  /** Affixo reverses whole conversions only: no `amount`. */
+  affixo: { amount?: never; customer?: Customer };
+  /** `amount` omitted: a full refund of the remaining balance. */
+  affonso: { amount?: Money; customer?: Customer };
+  /** `amount` omitted: a full refund. */
+  refcampaign: { amount?: Money; customer?: Customer };
+  /** FirstPromoter needs the amount and the lead, by exactly one of email or uid. */
+  firstpromoter: { amount: Money; customer: { email: string; uid?: never } | { uid: string; email?: never } };
+}
+
+export type RefundProvider = RefundProviderV1;
+
+export type RefundOptions<P extends RefundProvider = RefundProvider> = RefundOptionsBase & {
+  provider: P;
+} & RefundFieldsByProvider[P['provider']];
+
+const providerNames = ['affixo', 'affonso', 'refcampaign', 'firstpromoter'] as const satisfies readonly ProviderName[];
+
+function isProvider(value: unknown): value is RefundProvider {
+  const candidate = value as Partial<RefundProvider> | null;
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    candidate.specificationVersion === 'v1' &&
+    providerNames.includes(candidate.provider as ProviderName) &&
+    typeof candidate.doRefund === 'function'
+  );
+}
+
+const customerSchema = z
+  .strictObject(
+    {
+      email: optional(
+        z.string({ error: expected('an email address') }).check(
+          z.regex(/^[^\s@]+@[^\s@]+$/, 'must be an email address'),
+        ),
+      ),
+      uid: optional(nonEmptyString()),
+    },
+    { error: expected('an object like { email } or { uid }') },
+  )
+  .check(
+    z.refine((customer) => customer.email !== undefined || customer.uid !== undefined, 'must have an email or a uid'),
+  );
+
+const refundOptionsSchema = z.strictObject(
+  {
+    provider: z.custom<RefundProvider>(isProvider, {
+      error: (issue) =>
+        issue.input === undefined
+          ? 'is required: pass the result of createAffixo(), createAffonso(), createRefCampaign() or createFirstPromoter()'
+          : 'must be a provider from createAffixo(), createAffonso(), createRefCampaign() or createFirstPromoter()',
+    }),
+    conversionId: nonEmptyString(),
+    amount: optional(moneySchema),
+    reason: optional(nonEmptyString()),
+    refundedAt: optional(timestampSchema),
+    customer: optional(customerSchema),
+    idempotencyKey: optional(idempotencyKeySchema),
+    ...callOptionsShape,
+    // Each provider reads and validates its own slice; a misspelt provider name is caught here.
+    providerOptions: optional(
+      z.strictObject(
+        Object.fromEntries(providerNames.map((name) => [name, optional(z.unknown())])),
+        { error: expected('an object keyed by provider name') },
+      ),
+    ),
+  },
+  { error: expected('an options object') },
+);
+
+/**
+ * Reverses an affiliate commission on one platform. Resolves to what the vendor confirmed;
+ * rejects with a `ClawbackError`. Impossible requests are refused with `ValidationError`
+ * before anything is sent.
+ */
+export async function refund<P extends RefundProvider>(options: RefundOptions<P>): Promise<RefundResult> {
+  const maybeProvider = (options as { provider?: unknown } | null | undefined)?.provider;
+  const { provider, idempotencyKey, ...call } = parseInput(
+    refundOptionsSchema,
+    options,
+    'Invalid refund() options',
+    isProvider(maybeProvider) ? maybeProvider.provider : undefined,
+  );
+  // Fixed once, before the first attempt, and sent unchanged on every retry.
+  return provider.doRefund({
+    ...call,
+    providerOptions: call.providerOptions as ProviderOptions | undefined,
+    idempotencyKey: idempotencyKey ?? generateIdempotencyKey(),
+    idempotencyKeyGenerated: idempotencyKey === undefined,
+  });
+}

@@ -1,0 +1,36 @@
+import { defineConfig } from 'tsup';
+
+const entry = {
+  index: 'src/index.ts',
+  affixo: 'src/providers/affixo/index.ts',
+  affonso: 'src/providers/affonso/index.ts',
+  refcampaign: 'src/providers/refcampaign/index.ts',
+  firstpromoter: 'src/providers/firstpromoter/index.ts',
+};
+
+export default defineConfig([
+  {
+    entry,
+    format: ['esm'],
+    target: 'es2022',
+    platform: 'neutral',
+    dts: true,
+    sourcemap: true,
+    clean: true,
+    splitting: true,
+    treeshake: true,
+  },
+  {
+    entry,
+    format: ['cjs'],
+    target: 'es2022',
+    platform: 'neutral',
+    dts: true,
+    sourcemap: true,
+    splitting: false,
+    treeshake: true,
+    // ky 2 ships ESM only. A CommonJS `require('ky')` only works on Node versions with
+    // require(esm) and breaks under bundlers that emulate CJS, so the CJS build carries its own copy.
+    noExternal: ['ky'],
+  },
+]);
