@@ -1,5 +1,6 @@
 import ky, { isNetworkError } from 'ky';
 import type * as z from 'zod/mini';
+import { describeSchemaIssue } from './validation.js';
 import {
   AbortedError,
   ApiError,
@@ -126,15 +127,9 @@ function sanitizedCause(error: unknown, redact: (text: string) => string): Error
   return cause;
 }
 
-function redactor(secret: string) {
-  const text = (value: string) => (secret.length >= 4 ? value.split(secret).join('[redacted]') : value);
-  const deep = (value: unknown, depth = 0): unknown => {
-    if (typeof value === 'string') return text(value);
-    if (typeof value !== 'object' || value === null || depth > 20) return value;
-    if (Array.isArray(value)) return value.map((item) => deep(item, depth + 1));
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, deep(item, depth + 1)]));
-  };
-  return { text, deep };
+/** Replaces the API key wherever a vendor or a custom fetch echoes it back. */
+function redactor(secret: string): (text: string) => string {
+  return (text) => (secret.length >= 4 && text.includes(secret) ? text.split(secret).join('[redacted]') : text);
 }
 
 function parseBody(text: string): unknown {
@@ -229,7 +224,7 @@ export function createTransport(config: TransportConfig): Transport {
 
   function describeFailure(
     attempt: Exclude<Attempt, { kind: 'response' }> | { kind: 'http'; response: Response; body: unknown },
-    redact: ReturnType<typeof redactor>,
+    redact: (text: string) => string,
     timeoutMs: number,
   ): Failure {
     switch (attempt.kind) {
@@ -246,7 +241,7 @@ export function createTransport(config: TransportConfig): Transport {
         };
       case 'connection': {
         const notSent = neverSent(attempt.error);
-        const cause = sanitizedCause(attempt.error, redact.text);
+        const cause = sanitizedCause(attempt.error, redact);
         return {
           kind: notSent ? 'not-sent' : 'ambiguous',
           toError: (details, note) =>
@@ -259,13 +254,12 @@ export function createTransport(config: TransportConfig): Transport {
       case 'http': {
         const { response } = attempt;
         const status = response.status;
-        const body = redact.deep(attempt.body);
+        const { body } = attempt;
         const info = config.readError(body);
         const retryAfter = parseRetryAfter(response.headers.get('retry-after')) ?? info.retryAfter;
         const requestId = info.requestId ?? response.headers.get('x-request-id') ?? undefined;
         const code = info.code;
-        const vendorMessage = info.message ? redact.text(info.message) : undefined;
-        const summary = `${vendor} answered ${status}${code ? ` ${code}` : ''}${vendorMessage ? `: ${vendorMessage}` : ''}`;
+        const summary = `${vendor} answered ${status}${code ? ` ${code}` : ''}${info.message ? `: ${info.message}` : ''}`;
         return {
           kind: failureKindForStatus(status, info),
           retryAfter,
@@ -295,18 +289,18 @@ export function createTransport(config: TransportConfig): Transport {
     }
     for (let attemptNumber = 1; ; attemptNumber++) {
       const attempt = await attemptOnce(request, authHeaders, timeoutMs);
+      // Redacted once, before parsing, so no result, error body or message can carry the key.
+      const body = attempt.kind === 'response' ? parseBody(redact(attempt.text)) : undefined;
       if (attempt.kind === 'response' && attempt.response.ok) {
         return {
           status: attempt.response.status,
           headers: attempt.response.headers,
-          body: parseBody(attempt.text),
+          body,
           requestId: attempt.response.headers.get('x-request-id') ?? undefined,
         };
       }
       const failure = describeFailure(
-        attempt.kind === 'response'
-          ? { kind: 'http', response: attempt.response, body: parseBody(attempt.text) }
-          : attempt,
+        attempt.kind === 'response' ? { kind: 'http', response: attempt.response, body } : attempt,
         redact,
         timeoutMs,
       );
@@ -351,7 +345,7 @@ export function createTransport(config: TransportConfig): Transport {
     const declaredFailure = info.code !== undefined || info.message !== undefined;
     const issues = result.error.issues.map((issue) => ({
       path: issue.path.map(String).join('.') || '(body)',
-      message: issue.message,
+      message: describeSchemaIssue(issue),
     }));
     const what = declaredFailure
       ? `reported a failure (${[info.code, info.message].filter(Boolean).join(': ')})`

@@ -49,6 +49,9 @@ export function parseRetryAfter(value: string | null | undefined, now: number = 
   if (value == null) return undefined;
   const text = value.trim();
   if (/^\d+(?:\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  // The three HTTP-date forms all start with a day name ("Sun, 06 Nov 1994 08:49:37 GMT").
+  // Anything else goes nowhere near Date.parse, which reads "-5" as the year -5.
+  if (!/^[A-Za-z]{3,9},? /.test(text)) return undefined;
   const date = Date.parse(text);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - now);

@@ -77,6 +77,13 @@ export function validateField<T>(schema: Schema<T>, value: unknown, path: string
   return undefined;
 }
 
+/** A vendor-response issue in words: "expected string", "expected true", not zod/mini's bare "Invalid input". */
+export function describeSchemaIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_type') return `expected ${issue.expected}`;
+  if (issue.code === 'invalid_value') return `expected ${issue.values.map((value) => JSON.stringify(value)).join(' or ')}`;
+  return issue.message;
+}
+
 /** Message helper: "is required" when absent, `expected` otherwise, naming what was received. */
 export function expected(what: string) {
   return (issue: { input?: unknown }) =>

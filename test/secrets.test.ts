@@ -1,0 +1,95 @@
+import { createServer } from 'node:net';
+import { inspect } from 'node:util';
+import { http, passthrough } from 'msw';
+import { describe, expect, it } from 'vitest';
+import { ClawbackError, refund } from '../src/index.js';
+import { empty, hang, json, mockPost, networkError, server, text, useVendorMock, type Reply } from './support/vendor-mock.js';
+import { vendors, type VendorCase } from './support/vendors.js';
+
+useVendorMock();
+
+/** Every rendering of an error a log line or error tracker might capture. */
+function renderings(error: unknown): string[] {
+  const chain: unknown[] = [];
+  for (let current: unknown = error; current !== undefined && chain.length < 10; current = (current as Error).cause) {
+    chain.push(current);
+  }
+  return chain.flatMap((item) => [
+    String(item),
+    (item as Error).message ?? '',
+    (item as Error).stack ?? '',
+    JSON.stringify(item) ?? '',
+    inspect(item, { showHidden: true, depth: Infinity, getters: true }),
+  ]);
+}
+
+/** An error body in this vendor's envelope that echoes the key back, as a careless vendor might. */
+function echoingBody(vendor: VendorCase): Record<string, unknown> {
+  const said = `Invalid API key: ${vendor.apiKey}`;
+  switch (vendor.name) {
+    case 'affixo':
+      return { error: 'unauthorized', detail: said };
+    case 'firstpromoter':
+      return { message: said };
+    default:
+      return { success: false, error: { code: 'UNAUTHORIZED', message: said, details: [said] } };
+  }
+}
+
+async function closedPortURL(): Promise<string> {
+  const listener = createServer();
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  const { port } = listener.address() as { port: number };
+  await new Promise<void>((resolve) => listener.close(() => resolve()));
+  server.use(http.post(`http://127.0.0.1:${port}/*`, () => passthrough()));
+  return `http://127.0.0.1:${port}`;
+}
+
+describe.each(vendors)('$name: the API key never leaks', (vendor) => {
+  const replies: Array<[string, (v: VendorCase) => Reply]> = [
+    ['401 echoing the key', (v) => json(echoingBody(v), 401)],
+    ['500 HTML echoing the key', (v) => text(`<html>upstream said: ${v.apiKey}</html>`, 500)],
+    ['429 with a huge Retry-After', () => json({}, 429, { 'retry-after': '99999' })],
+    ['2xx off the schema echoing the key', (v) => json({ unexpected: v.apiKey })],
+    ['an empty 204', () => empty(204)],
+    ['a dropped connection', () => networkError()],
+    ['a timeout', () => hang()],
+  ];
+
+  it.each(replies)('%s', async (_, reply) => {
+    mockPost(vendor.url, reply(vendor));
+    const error = await refund({ provider: vendor.create({ maxRetries: 0, timeout: 100 }), ...vendor.options } as never).catch(
+      (e: unknown) => e,
+    );
+    expect(ClawbackError.isInstance(error)).toBe(true);
+    for (const rendering of renderings(error)) expect(rendering).not.toContain(vendor.apiKey);
+  });
+
+  it('a refused connection', async () => {
+    const error = await refund({
+      provider: vendor.create({ baseURL: await closedPortURL(), maxRetries: 0 }),
+      ...vendor.options,
+    } as never).catch((e: unknown) => e);
+    expect(ClawbackError.isInstance(error)).toBe(true);
+    for (const rendering of renderings(error)) expect(rendering).not.toContain(vendor.apiKey);
+  });
+
+  it('a custom fetch whose error carries the request (and so the Authorization header)', async () => {
+    const leakyFetch = async (input: Request | URL | string) => {
+      const failure = new TypeError(`fetch failed for ${String((input as Request).headers?.get('authorization'))}`);
+      throw Object.assign(failure, { request: input });
+    };
+    const error = await refund({
+      provider: vendor.create({ fetch: leakyFetch, maxRetries: 0 }),
+      ...vendor.options,
+    } as never).catch((e: unknown) => e);
+    expect(ClawbackError.isInstance(error)).toBe(true);
+    for (const rendering of renderings(error)) expect(rendering).not.toContain(vendor.apiKey);
+  });
+
+  it('the provider object itself', () => {
+    const provider = vendor.create();
+    expect(inspect(provider, { showHidden: true, depth: Infinity })).not.toContain(vendor.apiKey);
+    expect(JSON.stringify(provider)).not.toContain(vendor.apiKey);
+  });
+});
