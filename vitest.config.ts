@@ -3,6 +3,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The JSON report feeds the "N passed, N failed" line that .ci/run ends with.
+    reporters: ['default', 'json'],
+    outputFile: { json: 'test-results/vitest.json' },
     typecheck: {
       enabled: true,
       include: ['test/**/*.test-d.ts'],

@@ -40,7 +40,10 @@ export interface TransportConfig {
   /** The vendor's name as users know it, for messages: "Affonso". */
   vendor: string;
   baseURL: string;
-  /** Resolves the API key and the auth headers. Throws `ValidationError` before any request when missing. */
+  /**
+   * Resolves the API key and the auth headers (lower-case names, so they replace any a caller
+   * set). Throws `ValidationError` before any request when missing.
+   */
   credentials: () => { apiKey: string; headers: Record<string, string> };
   headers: Record<string, string>;
   fetch: FetchFunction | undefined;
@@ -182,10 +185,14 @@ export interface Transport {
 
 export function createTransport(config: TransportConfig): Transport {
   const { provider, vendor } = config;
+  // Lower-cased because ky merges plain-object headers case-sensitively: a caller's
+  // "Authorization" would be appended to, not replaced by, the credentials set per request.
+  const headers: Record<string, string> = { accept: 'application/json' };
+  for (const [name, value] of Object.entries(config.headers)) headers[name.toLowerCase()] = value;
   const client = ky.create({
     prefix: config.baseURL,
     fetch: config.fetch,
-    headers: { accept: 'application/json', ...config.headers },
+    headers,
     // Retries, timeouts and HTTP errors are decided below, per the retry matrix: ky's own
     // retry would clone the request and its timeout does not cover reading the body.
     retry: 0,

@@ -153,9 +153,10 @@ export const moneySchema = z.strictObject(
 );
 
 /** An ISO 8601 date-time with a zone, or a valid Date; output in UTC ISO form. */
+const timestampMessage = 'must be a valid Date or an ISO 8601 date-time with a time zone, like "2026-06-22T16:10:00Z"';
 export const timestampSchema = z.pipe(
-  z.union([z.date(), z.iso.datetime({ offset: true })], {
-    error: 'must be a valid Date or an ISO 8601 date-time with a time zone, like "2026-06-22T16:10:00Z"',
+  z.union([z.date({ error: timestampMessage }), z.iso.datetime({ offset: true, error: timestampMessage })], {
+    error: timestampMessage,
   }),
   z.transform((value) => new Date(value).toISOString()),
 );

@@ -1,0 +1,123 @@
+// Smoke test of the built package (dist/): the ESM build through `import`, the CommonJS build
+// through `require`, every entry point by its package name, each performing a real POST against a loopback HTTP
+// server. Catches what unit tests on src/ cannot: a CJS bundle that cannot load ky, a missing
+// subpath, missing type declarations. Run by `npm test` after `npm run build`.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const dist = new URL('../../dist/', import.meta.url);
+const results = { passed: 0, failed: 0 };
+
+async function check(name, fn) {
+  try {
+    await fn();
+    results.passed += 1;
+    console.log(`  ✓ ${name}`);
+  } catch (error) {
+    results.failed += 1;
+    console.log(`  ✗ ${name}\n    ${String(error?.stack ?? error).split('\n').join('\n    ')}`);
+  }
+}
+
+/** A stand-in for the four vendors: documented success bodies, and a 401 for a key named "bad". */
+const received = [];
+const server = createServer((request, response) => {
+  let body = '';
+  request.on('data', (chunk) => (body += chunk));
+  request.on('end', () => {
+    received.push({ url: request.url, headers: request.headers, body: JSON.parse(body || 'null') });
+    const reply = (status, payload) => {
+      response.writeHead(status, { 'content-type': 'application/json', 'x-request-id': 'req_smoke' });
+      response.end(JSON.stringify(payload));
+    };
+    if (request.headers.authorization === 'Bearer bad_key_0001') return reply(401, { error: 'unauthorized' });
+    if (request.url.endsWith('/v1/track/refund')) return reply(200, { ok: true, conversion_id: 'cv_1' });
+    if (request.url.includes('/v1/conversions/')) {
+      return reply(200, { success: true, data: { id: 'com_1', status: 'refunded', sales_status: 'partial_refunded' } });
+    }
+    if (request.url.endsWith('/api/v1/conversions/refund')) {
+      return reply(200, { success: true, data: { success: true, conversionId: 'c', alreadyRefunded: false } });
+    }
+    if (request.url.endsWith('/api/v2/track/refund')) return reply(200, { id: 1, type: 'refund', amount_cents: -4950 });
+    reply(404, { message: 'no route' });
+  });
+});
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+const baseURL = `http://127.0.0.1:${server.address().port}/vendor`;
+
+const usd = { value: 4950, currency: 'USD' };
+const cases = {
+  affixo: { factory: 'createAffixo', options: { conversionId: 'order_1' }, path: '/vendor/v1/track/refund' },
+  affonso: { factory: 'createAffonso', options: { conversionId: 'com_1', amount: usd }, path: '/vendor/v1/conversions/com_1/refund' },
+  refcampaign: { factory: 'createRefCampaign', options: { conversionId: 'order_1', amount: usd }, path: '/vendor/api/v1/conversions/refund' },
+  firstpromoter: {
+    factory: 'createFirstPromoter',
+    options: { conversionId: 'sale_1', amount: usd, customer: { uid: 'lead_1' } },
+    path: '/vendor/api/v2/track/refund',
+    settings: { accountId: 'acc_1' },
+  },
+};
+
+// Loaded by package name (Node resolves a package's own name through its "exports" map), so
+// the map's "import" and "require" conditions are exercised as a consumer would.
+const specifier = (entry) => (entry === 'index' ? 'clawback' : `clawback/${entry}`);
+const builds = {
+  ESM: async (entry) => import(specifier(entry)),
+  CJS: async (entry) => require(specifier(entry)),
+};
+
+for (const [format, load] of Object.entries(builds)) {
+  console.log(`${format} build`);
+  const root = await load('index');
+  for (const [name, { factory, options, path, settings }] of Object.entries(cases)) {
+    await check(`${format}: refund() through clawback → ${name}`, async () => {
+      received.length = 0;
+      const provider = root[factory]({ apiKey: 'smoke_key_0001', baseURL, ...settings });
+      const result = await root.refund({ provider, ...options });
+      assert.equal(result.provider, name);
+      assert.equal(result.requestId, 'req_smoke');
+      assert.equal(received.length, 1);
+      assert.equal(received[0].url, path);
+      assert.equal(received[0].headers.authorization, 'Bearer smoke_key_0001');
+    });
+    await check(`${format}: ${factory} from clawback/${name}`, async () => {
+      const subpath = await load(name);
+      assert.equal(typeof subpath[factory], 'function');
+      const provider = subpath[factory]({ apiKey: 'smoke_key_0001', baseURL, ...settings });
+      const result = await root.refund({ provider, ...options });
+      assert.equal(result.provider, name);
+    });
+  }
+  await check(`${format}: typed errors from a real 401`, async () => {
+    const provider = root.createAffixo({ apiKey: 'bad_key_0001', baseURL });
+    const error = await root.refund({ provider, conversionId: 'o' }).catch((e) => e);
+    assert.ok(error instanceof root.AuthenticationError);
+    assert.equal(error.status, 401);
+    assert.equal(error.code, 'unauthorized');
+  });
+  await check(`${format}: type declarations exist for every entry point`, async () => {
+    for (const entry of ['index', ...Object.keys(cases)]) {
+      const file = new URL(`${entry}.${format === 'ESM' ? 'd.ts' : 'd.cts'}`, dist);
+      assert.ok(existsSync(file), `missing ${file.pathname}`);
+    }
+  });
+}
+
+await check('an error from the CJS copy is recognised by the ESM copy (isInstance), not by instanceof', async () => {
+  const esm = await builds.ESM('index');
+  const cjs = await builds.CJS('index');
+  const error = await cjs.refund({ provider: cjs.createAffixo({ apiKey: 'bad_key_0001', baseURL }), conversionId: 'o' }).catch((e) => e);
+  assert.equal(error instanceof esm.AuthenticationError, false);
+  assert.equal(esm.AuthenticationError.isInstance(error), true);
+  assert.equal(esm.ApiError.isInstance(error), true);
+  assert.equal(esm.RateLimitError.isInstance(error), false);
+});
+
+server.close();
+console.log(`smoke: ${results.passed} passed, ${results.failed} failed`);
+mkdirSync('test-results', { recursive: true });
+writeFileSync('test-results/smoke.json', JSON.stringify(results));
+process.exitCode = results.failed === 0 ? 0 : 1;
