@@ -148,6 +148,18 @@ describe('other settings', () => {
     expect(calls[0]?.headers.authorization).toBe('Bearer sa_live_real_0001');
   });
 
+  it('lets a per-call timeout override the provider timeout', async () => {
+    const [affixo] = vendors;
+    if (!affixo) throw new Error('vendor table is empty');
+    mockPost(affixo.url, () => new Promise((resolve) => setTimeout(() => resolve(Response.json({ ok: true })), 300)));
+    const provider = createAffixo({ apiKey: 'sa_live_x_0001', timeout: 50, maxRetries: 0 });
+    await expect(refund({ provider, conversionId: 'o', timeout: 2_000 })).resolves.toMatchObject({ status: 'refunded' });
+    const error = await createAffixo({ apiKey: 'sa_live_x_0001', maxRetries: 0 })
+      .track.refund({ external_id: 'o' }, { timeout: 40 })
+      .catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/did not answer within 40 ms/);
+  });
+
   it('uses the provider timeout when the call gives none', async () => {
     const [affixo] = vendors;
     if (!affixo) throw new Error('vendor table is empty');
