@@ -181,6 +181,8 @@ export interface Transport {
   post(request: VendorRequest): Promise<VendorResponse>;
   /** Validates a 2xx body against the vendor's documented schema, or throws `ResponseValidationError`. */
   parse<T>(schema: z.ZodMiniType<T>, response: VendorResponse, request: VendorRequest): T;
+  /** `post` then `parse`: the whole call for a vendor without quirks between the two. */
+  send<T>(request: VendorRequest, schema: z.ZodMiniType<T>): Promise<{ data: T; response: VendorResponse }>;
 }
 
 export function createTransport(config: TransportConfig): Transport {
@@ -374,5 +376,10 @@ export function createTransport(config: TransportConfig): Transport {
     });
   }
 
-  return { provider, vendor, post, parse };
+  async function send<T>(request: VendorRequest, schema: z.ZodMiniType<T>) {
+    const response = await post(request);
+    return { data: parse(schema, response, request), response };
+  }
+
+  return { provider, vendor, post, parse, send };
 }

@@ -84,6 +84,23 @@ export function describeSchemaIssue(issue: z.core.$ZodIssue): string {
   return issue.message;
 }
 
+/**
+ * Validates a native call's body and its last `{ signal, timeout, maxRetries }` argument,
+ * naming the call in the error ("Invalid affixo.track.refund() body").
+ */
+export function parseNativeCall<T>(
+  call: string,
+  provider: ProviderName,
+  bodySchema: Schema<T>,
+  body: unknown,
+  options: unknown,
+): { body: T; options: z.output<typeof callOptionsSchema> } {
+  return {
+    body: parseInput(bodySchema, body, `Invalid ${call} body`, provider),
+    options: parseInput(callOptionsSchema, options ?? {}, `Invalid ${call} options`, provider),
+  };
+}
+
 /** Message helper: "is required" when absent, `expected` otherwise, naming what was received. */
 export function expected(what: string) {
   return (issue: { input?: unknown }) =>

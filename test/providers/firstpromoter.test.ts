@@ -16,6 +16,10 @@ const KEY = 'fp_firstpromoter_test_key_0001';
 const ACCOUNT = 'acc_42';
 const provider = () => createFirstPromoter({ apiKey: KEY, accountId: ACCOUNT });
 
+/** A valid refund of USD 1.00 for lead "u", with `extra` options on top. */
+const refundOneDollar = (extra: { idempotencyKey?: string; reason?: string; refundedAt?: string; customer?: { email: string } } = {}) =>
+  refund({ provider: provider(), conversionId: 's', amount: { value: 100, currency: 'USD' }, customer: { uid: 'u' }, ...extra });
+
 /** The documented 200 body (trimmed lead and promoter). */
 const refundEvent = {
   id: 33847726,
@@ -117,37 +121,20 @@ describe('FirstPromoter refund()', () => {
   it('reports a 409 on its own event_id as a duplicate, not an error', async () => {
     const body = { message: "The 'refund' event with the id 'evt_1' already exists." };
     mockPost(URL, json(body, 409));
-    const result = await refund({
-      provider: provider(),
-      conversionId: 's',
-      amount: { value: 100, currency: 'USD' },
-      customer: { uid: 'u' },
-      idempotencyKey: 'evt_1',
-    });
+    const result = await refundOneDollar({ idempotencyKey: 'evt_1' });
     expect(result).toMatchObject({ duplicate: true, status: 'accepted', idempotencyKey: 'evt_1', raw: body });
   });
 
   it('keeps a 409 about another event id a ConflictError', async () => {
     mockPost(URL, json({ message: "The 'refund' event with the id 'someone_else' already exists." }, 409));
-    const error = await refund({
-      provider: provider(),
-      conversionId: 's',
-      amount: { value: 100, currency: 'USD' },
-      customer: { uid: 'u' },
-      idempotencyKey: 'evt_1',
-    }).catch((e: unknown) => e);
+    const error = await refundOneDollar({ idempotencyKey: 'evt_1' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConflictError);
     expect(error).toMatchObject({ status: 409, retryable: false });
   });
 
   it('treats 204 No Content as NotFoundError: nothing was recorded', async () => {
     mockPost(URL, empty(204));
-    const error = await refund({
-      provider: provider(),
-      conversionId: 's',
-      amount: { value: 100, currency: 'USD' },
-      customer: { email: 'nobody@example.com' },
-    }).catch((e: unknown) => e);
+    const error = await refundOneDollar({ customer: { email: 'nobody@example.com' } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NotFoundError);
     expect(error).toMatchObject({ status: 204, provider: 'firstpromoter', retryable: false });
     expect((error as Error).message).toMatch(/nothing was recorded/);
@@ -155,38 +142,21 @@ describe('FirstPromoter refund()', () => {
 
   it('maps 400 "Amount blank or invalid." to BadRequestError', async () => {
     mockPost(URL, json({ message: 'Error. Amount blank or invalid.' }, 400));
-    const error = await refund({
-      provider: provider(),
-      conversionId: 's',
-      amount: { value: 100, currency: 'USD' },
-      customer: { uid: 'u' },
-    }).catch((e: unknown) => e);
+    const error = await refundOneDollar().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BadRequestError);
     expect((error as Error).message).toBe('FirstPromoter answered 400: Error. Amount blank or invalid.');
   });
 
   it('maps 404 { message, code } to NotFoundError with the code', async () => {
     mockPost(URL, json({ message: 'Lead not found', code: 'not_found' }, 404));
-    const error = await refund({
-      provider: provider(),
-      conversionId: 's',
-      amount: { value: 100, currency: 'USD' },
-      customer: { uid: 'u' },
-    }).catch((e: unknown) => e);
+    const error = await refundOneDollar().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NotFoundError);
     expect(error).toMatchObject({ code: 'not_found', status: 404 });
   });
 
   it('warns about reason and refundedAt, which FirstPromoter has no field for', async () => {
     const calls = mockPost(URL, json(refundEvent));
-    const result = await refund({
-      provider: provider(),
-      conversionId: 's',
-      amount: { value: 100, currency: 'USD' },
-      customer: { uid: 'u' },
-      reason: 'fraud',
-      refundedAt: '2026-01-01T00:00:00Z',
-    });
+    const result = await refundOneDollar({ reason: 'fraud', refundedAt: '2026-01-01T00:00:00Z' });
     expect(calls[0]?.body).not.toHaveProperty('reason');
     expect(result.warnings).toEqual([
       "reason was not sent: FirstPromoter's refund call has no reason field",

@@ -2,7 +2,7 @@ import type * as z from 'zod/mini';
 import { ValidationError } from '../../core/errors.js';
 import type { VendorErrorInfo, VendorResponse } from '../../core/http.js';
 import { createProviderTransport, type ProviderSettings } from '../../core/settings.js';
-import { callOptionsSchema, parseInput } from '../../core/validation.js';
+import { parseNativeCall } from '../../core/validation.js';
 import type { CallOptions, RefundProviderV1 } from '../../spec/refund-provider-v1.js';
 import { refundWithAffixo } from './affixo-refund.js';
 import {
@@ -76,8 +76,7 @@ export function createAffixo(settings: AffixoSettings = {}): AffixoProvider {
       idempotencyKey,
       options,
     };
-    const response = await transport.post(request);
-    return { data: transport.parse(affixoRefundResponseSchema, response, request), response };
+    return transport.send(request, affixoRefundResponseSchema);
   };
 
   return {
@@ -85,9 +84,8 @@ export function createAffixo(settings: AffixoSettings = {}): AffixoProvider {
     provider: 'affixo',
     track: {
       async refund(body, options) {
-        const validBody = parseInput(affixoRefundBodySchema, body, 'Invalid affixo.track.refund() body', 'affixo');
-        const validOptions = parseInput(callOptionsSchema, options ?? {}, 'Invalid affixo.track.refund() options', 'affixo');
-        return (await send(validBody, validOptions)).data;
+        const call = parseNativeCall('affixo.track.refund()', 'affixo', affixoRefundBodySchema, body, options);
+        return (await send(call.body, call.options)).data;
       },
     },
     doRefund: (call) => refundWithAffixo(call, send),

@@ -1,7 +1,7 @@
 import type * as z from 'zod/mini';
 import type { VendorErrorInfo, VendorResponse } from '../../core/http.js';
 import { createProviderTransport, type ProviderSettings } from '../../core/settings.js';
-import { callOptionsSchema, parseInput } from '../../core/validation.js';
+import { parseInput, parseNativeCall } from '../../core/validation.js';
 import type { CallOptions, RefundProviderV1 } from '../../spec/refund-provider-v1.js';
 import { refundWithAffonso } from './affonso-refund.js';
 import {
@@ -71,8 +71,7 @@ export function createAffonso(settings: AffonsoSettings = {}): AffonsoProvider {
       idempotencyKey: body.external_event_id,
       options,
     };
-    const response = await transport.post(request);
-    return { data: transport.parse(affonsoRefundResponseSchema, response, request), response };
+    return transport.send(request, affonsoRefundResponseSchema);
   };
 
   return {
@@ -81,9 +80,8 @@ export function createAffonso(settings: AffonsoSettings = {}): AffonsoProvider {
     conversions: {
       async refund(id, body, options) {
         const validId = parseInput(affonsoConversionIdSchema, id, 'Invalid affonso.conversions.refund() id', 'affonso');
-        const validBody = parseInput(affonsoRefundBodySchema, body ?? {}, 'Invalid affonso.conversions.refund() body', 'affonso');
-        const validOptions = parseInput(callOptionsSchema, options ?? {}, 'Invalid affonso.conversions.refund() options', 'affonso');
-        return (await send(validId, validBody, validOptions)).data.data;
+        const call = parseNativeCall('affonso.conversions.refund()', 'affonso', affonsoRefundBodySchema, body ?? {}, options);
+        return (await send(validId, call.body, call.options)).data.data;
       },
     },
     doRefund: (call) => refundWithAffonso(call, send),

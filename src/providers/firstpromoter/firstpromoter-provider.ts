@@ -2,7 +2,7 @@ import type * as z from 'zod/mini';
 import { NotFoundError } from '../../core/errors.js';
 import type { VendorErrorInfo, VendorResponse } from '../../core/http.js';
 import { createProviderTransport, requireSetting, type ProviderSettings } from '../../core/settings.js';
-import { callOptionsSchema, nonEmptyString, optional, parseInput } from '../../core/validation.js';
+import { nonEmptyString, optional, parseNativeCall } from '../../core/validation.js';
 import type { CallOptions, RefundProviderV1 } from '../../spec/refund-provider-v1.js';
 import { refundWithFirstPromoter } from './firstpromoter-refund.js';
 import {
@@ -87,9 +87,8 @@ export function createFirstPromoter(settings: FirstPromoterSettings = {}): First
     provider: 'firstpromoter',
     track: {
       async refund(body, options) {
-        const validBody = parseInput(firstPromoterRefundBodySchema, body, 'Invalid firstpromoter.track.refund() body', 'firstpromoter');
-        const validOptions = parseInput(callOptionsSchema, options ?? {}, 'Invalid firstpromoter.track.refund() options', 'firstpromoter');
-        return (await send(validBody, validOptions)).data;
+        const call = parseNativeCall('firstpromoter.track.refund()', 'firstpromoter', firstPromoterRefundBodySchema, body, options);
+        return (await send(call.body, call.options)).data;
       },
     },
     doRefund: (call) => refundWithFirstPromoter(call, send),

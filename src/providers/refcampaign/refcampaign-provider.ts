@@ -1,7 +1,7 @@
 import type * as z from 'zod/mini';
 import type { VendorErrorInfo, VendorResponse } from '../../core/http.js';
 import { createProviderTransport, type ProviderSettings } from '../../core/settings.js';
-import { callOptionsSchema, parseInput } from '../../core/validation.js';
+import { parseNativeCall } from '../../core/validation.js';
 import type { CallOptions, RefundProviderV1 } from '../../spec/refund-provider-v1.js';
 import { refundWithRefCampaign } from './refcampaign-refund.js';
 import {
@@ -70,8 +70,7 @@ export function createRefCampaign(settings: RefCampaignSettings = {}): RefCampai
       idempotencyKey,
       options,
     };
-    const response = await transport.post(request);
-    return { data: transport.parse(refCampaignRefundResponseSchema, response, request), response };
+    return transport.send(request, refCampaignRefundResponseSchema);
   };
 
   return {
@@ -79,9 +78,8 @@ export function createRefCampaign(settings: RefCampaignSettings = {}): RefCampai
     provider: 'refcampaign',
     conversions: {
       async refund(body, options) {
-        const validBody = parseInput(refCampaignRefundBodySchema, body, 'Invalid refcampaign.conversions.refund() body', 'refcampaign');
-        const validOptions = parseInput(callOptionsSchema, options ?? {}, 'Invalid refcampaign.conversions.refund() options', 'refcampaign');
-        return (await send(validBody, validOptions)).data;
+        const call = parseNativeCall('refcampaign.conversions.refund()', 'refcampaign', refCampaignRefundBodySchema, body, options);
+        return (await send(call.body, call.options)).data;
       },
     },
     doRefund: (call) => refundWithRefCampaign(call, send),
