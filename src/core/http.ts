@@ -204,7 +204,7 @@ export function createTransport(config: TransportConfig): Transport {
 
   async function attemptOnce(
     request: VendorRequest,
-    headers: Record<string, string>,
+    authHeaders: Record<string, string>,
     timeoutMs: number,
   ): Promise<Attempt> {
     const signal = request.options?.signal;
@@ -218,7 +218,11 @@ export function createTransport(config: TransportConfig): Transport {
     signal?.addEventListener('abort', forwardAbort, { once: true });
     try {
       // One signal covers the whole exchange, headers and body, so `timeout` bounds both.
-      const response = await client.post(request.path, { json: request.body, headers, signal: controller.signal });
+      const response = await client.post(request.path, {
+        json: request.body,
+        headers: authHeaders,
+        signal: controller.signal,
+      });
       const text = await response.text();
       return { kind: 'response', response, text };
     } catch (error) {
@@ -261,9 +265,8 @@ export function createTransport(config: TransportConfig): Transport {
         };
       }
       case 'http': {
-        const { response } = attempt;
+        const { response, body } = attempt;
         const status = response.status;
-        const { body } = attempt;
         const info = config.readError(body);
         const retryAfter = parseRetryAfter(response.headers.get('retry-after')) ?? info.retryAfter;
         const requestId = info.requestId ?? response.headers.get('x-request-id') ?? undefined;

@@ -104,8 +104,6 @@ export interface ProviderDefinition {
   readError: (body: unknown) => VendorErrorInfo;
 }
 
-const baseSettingsSchema = z.strictObject(providerSettingsShape);
-
 /**
  * Validates a factory's settings and builds its transport. The API key is resolved on the
  * first call, not here, so a provider can be created before its environment is loaded; the
@@ -116,7 +114,7 @@ export function createProviderTransport(definition: ProviderDefinition, settings
     error: expected('a settings object'),
   });
   const parsed = parseInput(schema, settings ?? {}, `Invalid ${definition.factory}() settings`, definition.provider) as
-    z.output<typeof baseSettingsSchema> & Record<string, unknown>;
+    ProviderSettings & Record<string, unknown>;
   let credentials: { apiKey: string; headers: Record<string, string> } | undefined;
 
   return createTransport({
