@@ -82,6 +82,17 @@ describe('RefCampaign refund()', () => {
     expect(result).toMatchObject({ duplicate: true, status: 'refunded' });
   });
 
+  it('does not report a partial amount as refunded when the conversion was already refunded', async () => {
+    mockPost(URL, ok(true));
+    const result = await refund({
+      provider: createRefCampaign({ apiKey: KEY }),
+      conversionId: 'order_1',
+      amount: { value: 500, currency: 'USD' },
+    });
+    expect(result).toMatchObject({ duplicate: true, status: 'refunded' });
+    expect(result.amount).toBeUndefined();
+  });
+
   it('refuses a caller idempotencyKey on a partial refund, which RefCampaign cannot honour', async () => {
     const calls = mockPost(URL, ok());
     const error = await refund({

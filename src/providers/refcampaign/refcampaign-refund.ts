@@ -49,7 +49,8 @@ export async function refundWithRefCampaign(call: RefundCall, send: RefCampaignS
     status,
     duplicate,
     idempotencyKey: call.idempotencyKey,
-    ...(call.amount === undefined ? {} : { amount: call.amount }),
+    // alreadyRefunded: an earlier refund emptied the conversion and this amount did not move.
+    ...(call.amount === undefined || duplicate ? {} : { amount: call.amount }),
     ...(requestId === undefined ? {} : { requestId }),
     warnings,
     raw: response.body,
