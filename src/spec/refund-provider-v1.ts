@@ -59,7 +59,10 @@ export interface RefundResult {
   duplicate: boolean;
   /** The key this call used on every attempt; reuse it to retry the same refund. */
   idempotencyKey: string;
-  /** The refunded amount when known: the amount asked for, once the vendor accepted it. */
+  /**
+   * The refunded amount when known: the amount asked for, once the vendor accepted it. Absent
+   * for a full refund the vendor did not size, and when RefCampaign says it was already refunded.
+   */
   amount?: Money;
   /** The commission change, when the vendor reports it. */
   commission?: CommissionChange;
