@@ -10,7 +10,8 @@ const entry = {
 
 export default defineConfig([
   {
-    entry,
+    // clawback/testing is ESM only: msw 3, which it builds on, ships ESM only.
+    entry: { ...entry, testing: 'src/testing/index.ts' },
     format: ['esm'],
     target: 'es2022',
     platform: 'neutral',

@@ -1,6 +1,17 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+const src = (path: string) => fileURLToPath(new URL(`./src/${path}`, import.meta.url));
+
 export default defineConfig({
+  // Tests written as a user would ("import … from 'clawback/testing'") run against src/.
+  resolve: {
+    alias: [
+      { find: /^clawback$/, replacement: src('index.ts') },
+      { find: /^clawback\/testing$/, replacement: src('testing/index.ts') },
+      { find: /^clawback\/(affixo|affonso|refcampaign|firstpromoter)$/, replacement: src('providers/$1/index.ts') },
+    ],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     // The JSON report feeds the "N passed, N failed" line that .ci/run ends with.

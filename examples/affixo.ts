@@ -1,10 +1,11 @@
 // Affixo reverses whole conversions only: refund() takes no amount for it (the compiler and the
 // run-time checks both refuse one). Run: npm run example -- affixo
 import { ClawbackError, createAffixo, refund } from 'clawback';
-import { startLocalVendor } from './support/local-vendor.ts';
+import { EMULATOR_API_KEYS, startEmulator } from 'clawback/testing';
 
-const vendor = await startLocalVendor();
-const affixo = createAffixo({ apiKey: 'sa_live_example_key', baseURL: vendor.baseURL });
+// In production: createAffixo() with AFFIXO_API_KEY set, and no baseURL.
+const emulator = await startEmulator({ seed: { affixo: [{ id: 'order_1234', sale: { value: 8_000, currency: 'USD' } }] } });
+const affixo = createAffixo({ apiKey: EMULATOR_API_KEYS.affixo, baseURL: emulator.baseURLs.affixo });
 
 try {
   const result = await refund({
@@ -14,9 +15,10 @@ try {
   });
   console.log(`${result.provider}: ${result.status}, key ${result.idempotencyKey}`);
   console.log('warnings:', result.warnings);
+  console.log('ledger:', emulator.ledger.conversion('affixo', 'order_1234'));
 } catch (error) {
   if (ClawbackError.isInstance(error)) console.error(`${error.name}: ${error.message}`);
   throw error;
 } finally {
-  await vendor.close();
+  await emulator.close();
 }

@@ -2,24 +2,29 @@
 // idempotency key becomes event_id, FirstPromoter's duplicate guard.
 // Run: npm run example -- firstpromoter
 import { createFirstPromoter, refund } from 'clawback';
-import { startLocalVendor } from './support/local-vendor.ts';
+import { EMULATOR_API_KEYS, EMULATOR_FIRSTPROMOTER_ACCOUNT_ID, startEmulator } from 'clawback/testing';
 
-const vendor = await startLocalVendor();
+// In production: createFirstPromoter() with FIRSTPROMOTER_API_KEY and FIRSTPROMOTER_ACCOUNT_ID set.
+const emulator = await startEmulator({
+  seed: {
+    firstpromoter: [{ id: 'sale_evt_991', sale: { value: 4_950, currency: 'USD' }, commission: 990, lead: { email: 'customer@example.com' } }],
+  },
+});
 const firstpromoter = createFirstPromoter({
-  apiKey: 'fp_example_key',
-  accountId: 'acc_example', // or FIRSTPROMOTER_ACCOUNT_ID
-  baseURL: vendor.baseURL,
+  apiKey: EMULATOR_API_KEYS.firstpromoter,
+  accountId: EMULATOR_FIRSTPROMOTER_ACCOUNT_ID,
+  baseURL: emulator.baseURLs.firstpromoter,
 });
 
 try {
   const result = await refund({
     provider: firstpromoter,
     conversionId: 'sale_evt_991', // the event_id of the sale being refunded
-    amount: { value: 4950, currency: 'USD' }, // sent as "4950"
+    amount: { value: 4_950, currency: 'USD' }, // sent as "4950"
     customer: { email: 'customer@example.com' },
     providerOptions: { firstpromoter: { skipEmailNotification: true } },
   });
   console.log(`${result.provider}: ${result.status}; commission change ${result.commission?.value} cents`);
 } finally {
-  await vendor.close();
+  await emulator.close();
 }

@@ -2,10 +2,18 @@
 // key on RefCampaign's side, so clawback never retries it after an ambiguous failure.
 // Run: npm run example -- refcampaign
 import { ClawbackError, createRefCampaign, refund } from 'clawback';
-import { startLocalVendor } from './support/local-vendor.ts';
+import { EMULATOR_API_KEYS, startEmulator } from 'clawback/testing';
 
-const vendor = await startLocalVendor();
-const refcampaign = createRefCampaign({ apiKey: 'rc_test_example_key', baseURL: vendor.baseURL });
+// In production: createRefCampaign() with REFCAMPAIGN_API_KEY set, and no baseURL.
+const emulator = await startEmulator({
+  seed: {
+    refcampaign: [
+      { id: 'order_1234', sale: { value: 9_900, currency: 'EUR' } },
+      { id: 'order_5678', sale: { value: 4_500, currency: 'EUR' }, commissionStatus: 'paid' },
+    ],
+  },
+});
+const refcampaign = createRefCampaign({ apiKey: EMULATOR_API_KEYS.refcampaign, baseURL: emulator.baseURLs.refcampaign });
 
 try {
   const full = await refund({ provider: refcampaign, conversionId: 'order_1234' });
@@ -14,13 +22,14 @@ try {
   const partial = await refund({
     provider: refcampaign,
     conversionId: 'order_5678',
-    amount: { value: 1500, currency: 'EUR' }, // in the conversion's own currency
+    amount: { value: 1_500, currency: 'EUR' }, // in the conversion's own currency
   });
   console.log(`partial refund: ${partial.status}`);
   console.log('warnings:', partial.warnings);
+  console.log('clawback on the paid commission:', emulator.ledger.refunds({ conversionId: 'order_5678' })[0]?.commissionChange, 'cents');
 } catch (error) {
   if (ClawbackError.isInstance(error) && !error.retryable) console.error(`do not retry blindly: ${error.message}`);
   throw error;
 } finally {
-  await vendor.close();
+  await emulator.close();
 }

@@ -1,7 +1,7 @@
 // `npm run example -- <affixo|affonso|refcampaign|firstpromoter|all>`: runs examples/<name>.ts
-// with Node's own TypeScript support, against the package as built (building it if needed).
-import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+// against the local emulator (see scripts/run-ts.mjs).
+import { readdirSync } from 'node:fs';
+import { runTypeScript } from './run-ts.mjs';
 
 const available = readdirSync(new URL('../examples/', import.meta.url))
   .filter((file) => file.endsWith('.ts'))
@@ -13,13 +13,8 @@ if (unknown.length > 0) {
   console.error(`Unknown example "${unknown.join('", "')}". Choose one of: ${available.join(', ')}, all.`);
   process.exit(2);
 }
-
-const run = (args) => spawnSync(process.execPath, args, { stdio: 'inherit' }).status ?? 1;
-if (!existsSync(new URL('../dist/index.js', import.meta.url)) && run(['node_modules/.bin/tsup', '--silent']) !== 0) {
-  process.exit(1);
-}
 for (const name of names) {
   console.log(`\n# examples/${name}.ts`);
-  const status = run([`examples/${name}.ts`]);
+  const status = await runTypeScript(`examples/${name}.ts`);
   if (status !== 0) process.exit(status);
 }

@@ -63,3 +63,20 @@ export function toMajorUnitsNumber(minor: number, currency: string): number | un
   const value = Number(decimal);
   return String(value) === decimal ? value : undefined;
 }
+
+/**
+ * The exact inverse of `toMajorUnits`: a major-unit amount (a JSON number or decimal text) as
+ * an integer of minor units. Undefined when it has more decimals than the currency allows,
+ * is not plain decimal notation, or is not a safe integer of minor units: 49.5 USD → 4950,
+ * 1.234 KWD → 1234, 49.505 USD → undefined.
+ */
+export function toMinorUnits(major: number | string, currency: string): number | undefined {
+  const exponent = currencyExponent(currency);
+  const text = typeof major === 'number' ? String(major) : major.trim();
+  const match = /^(-?)(\d+)(?:\.(\d+))?$/.exec(text);
+  if (exponent === undefined || !match) return undefined;
+  const [, sign = '', whole = '', fraction = ''] = match;
+  if (fraction.replace(/0+$/, '').length > exponent) return undefined;
+  const minor = Number(`${sign}${whole}${fraction.padEnd(exponent, '0').slice(0, exponent)}`);
+  return Number.isSafeInteger(minor) ? minor : undefined;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { currencyExponent, toMajorUnits, toMajorUnitsNumber } from '../../src/core/money.js';
+import { currencyExponent, toMajorUnits, toMajorUnitsNumber, toMinorUnits } from '../../src/core/money.js';
 
 describe('toMajorUnits', () => {
   it.each([
@@ -50,5 +50,38 @@ describe('currencyExponent', () => {
     expect(currencyExponent('BGN')).toBe(2);
     expect(currencyExponent('usd')).toBeUndefined();
     expect(currencyExponent('XAU')).toBeUndefined();
+  });
+});
+
+describe('toMinorUnits', () => {
+  it.each([
+    [49.5, 'USD', 4950],
+    ['49.50', 'USD', 4950],
+    [0.01, 'USD', 1],
+    [500, 'JPY', 500],
+    [1.234, 'KWD', 1234],
+    [0.3, 'EUR', 30],
+    ['-12.5', 'EUR', -1250],
+  ])('%j %s → %d minor units', (major, currency, minor) => {
+    expect(toMinorUnits(major, currency)).toBe(minor);
+  });
+
+  it.each([
+    [49.505, 'USD'],
+    [0.5, 'JPY'],
+    [1e-7, 'USD'],
+    ['1,5', 'EUR'],
+    [100, 'XXX'],
+    [1e300, 'USD'],
+  ])('refuses %j %s', (major, currency) => {
+    expect(toMinorUnits(major, currency)).toBeUndefined();
+  });
+
+  it('round-trips with toMajorUnits for every currency exponent', () => {
+    for (const currency of ['JPY', 'USD', 'KWD', 'CLF']) {
+      for (const minor of [1, 7, 10, 4950, 123_456_789, 999_999_999_999]) {
+        expect(toMinorUnits(toMajorUnits(minor, currency), currency)).toBe(minor);
+      }
+    }
   });
 });

@@ -116,6 +116,34 @@ await check('an error from the CJS copy is recognised by the ESM copy (isInstanc
   assert.equal(esm.RateLimitError.isInstance(error), false);
 });
 
+console.log('clawback/testing (ESM only)');
+await check('startEmulator from the built clawback/testing serves all four vendors, and its ledger counts each refund once', async () => {
+  const { refund } = await import('clawback');
+  const { startEmulator } = await import('clawback/testing');
+  const emulator = await startEmulator({
+    seed: {
+      affixo: [{ id: 'order_1', sale: usd }],
+      affonso: [{ id: 'com_1', sale: usd }],
+      refcampaign: [{ id: 'order_1', sale: usd }],
+      firstpromoter: [{ id: 'sale_1', sale: usd, lead: { uid: 'lead_1' } }],
+    },
+  });
+  try {
+    for (const [name, { options }] of Object.entries(cases)) {
+      // RefCampaign deduplicates full refunds only (a key on a partial one is refused).
+      const twice = name === 'refcampaign' ? { conversionId: options.conversionId } : options;
+      await refund({ provider: emulator.providers[name], ...twice, idempotencyKey: `smoke-${name}` });
+      await refund({ provider: emulator.providers[name], ...twice, idempotencyKey: `smoke-${name}` });
+      assert.equal(emulator.ledger.refunds({ provider: name }).length, 1, name);
+    }
+  } finally {
+    await emulator.close();
+  }
+});
+await check('require("clawback/testing") fails clearly: it is ESM only, like msw 3', async () => {
+  assert.throws(() => require('clawback/testing'), { code: 'ERR_PACKAGE_PATH_NOT_EXPORTED' });
+});
+
 server.close();
 console.log(`smoke: ${results.passed} passed, ${results.failed} failed`);
 mkdirSync('test-results', { recursive: true });

@@ -1,0 +1,174 @@
+import { createAffixo, type AffixoProvider } from '../providers/affixo/affixo-provider.js';
+import { createAffonso, type AffonsoProvider } from '../providers/affonso/affonso-provider.js';
+import { createFirstPromoter, type FirstPromoterProvider } from '../providers/firstpromoter/firstpromoter-provider.js';
+import { createRefCampaign, type RefCampaignProvider } from '../providers/refcampaign/refcampaign-provider.js';
+import type { ProviderName } from '../spec/refund-provider-v1.js';
+import { FaultQueue, type Fault } from './faults.js';
+import { Ledger, type ConversionSeed } from './ledger.js';
+import { FixedWindowLimiter } from './rate-limit.js';
+import { affixoRefund } from './vendors/affixo.js';
+import { affonsoRefund } from './vendors/affonso.js';
+import { firstPromoterRefund } from './vendors/firstpromoter.js';
+import { refCampaignRefund } from './vendors/refcampaign.js';
+import type { AffixoScope, Reply, VendorContext } from './vendors/shared.js';
+
+/** The keys the emulator accepts unless told otherwise. */
+export const EMULATOR_API_KEYS = {
+  affixo: 'sa_test_clawback_emulator',
+  affonso: 'sk_test_clawback_emulator',
+  refcampaign: 'rc_test_clawback_emulator',
+  firstpromoter: 'fp_test_clawback_emulator',
+} as const satisfies Record<ProviderName, string>;
+
+export const EMULATOR_FIRSTPROMOTER_ACCOUNT_ID = 'acc_clawback_emulator';
+
+export type ConversionSeeds = Partial<Record<ProviderName, readonly ConversionSeed[]>>;
+
+export interface EmulatorOptions {
+  /** Conversions to start with, per vendor. */
+  seed?: ConversionSeeds;
+  /** Keys each vendor accepts (default: `EMULATOR_API_KEYS`). Affixo keys may carry scopes (default `*`). */
+  apiKeys?: {
+    affixo?: ReadonlyArray<string | { key: string; scopes: readonly AffixoScope[] }>;
+    affonso?: readonly string[];
+    refcampaign?: readonly string[];
+    firstpromoter?: readonly string[];
+  };
+  /** FirstPromoter's expected `Account-ID` (default `EMULATOR_FIRSTPROMOTER_ACCOUNT_ID`). */
+  firstPromoterAccountId?: string;
+  /**
+   * Requests per minute (Affonso: per minute and per second), or `false` for none. Defaults
+   * are the documented ones: Affixo 600/min per key, Affonso 300/min and 10/s per key (the
+   * first plan), FirstPromoter 400/min per account; RefCampaign documents none, 600/min here.
+   */
+  rateLimits?: {
+    affixo?: number | false;
+    affonso?: { perMinute: number; perSecond: number } | false;
+    refcampaign?: number | false;
+    firstpromoter?: number | false;
+  };
+}
+
+/** How the emulator answers one request: a reply, or a dropped connection (a fault). */
+export type EmulatorOutcome = Reply | { reset: true };
+
+export interface EmulatorProviders {
+  affixo: AffixoProvider;
+  affonso: AffonsoProvider;
+  refcampaign: RefCampaignProvider;
+  firstpromoter: FirstPromoterProvider;
+}
+
+export interface Emulator {
+  /** Every conversion and every refund applied: the judge of "refunded exactly once". */
+  readonly ledger: Ledger;
+  /** Adds conversions. */
+  seed(seeds: ConversionSeeds): void;
+  /** Makes the next matching request(s) fail: delay, reset the connection, or force a status. */
+  inject(fault: Fault): void;
+  /** Answers one request to `provider`'s refund endpoint. */
+  handle(provider: ProviderName, request: Request): Promise<EmulatorOutcome>;
+  /**
+   * Providers set up with the emulator's keys. Without `baseURLs` they call the vendors'
+   * real origins (for msw); `startEmulator()` passes its loopback URLs.
+   */
+  providers(baseURLs?: Partial<Record<ProviderName, string>>): EmulatorProviders;
+  /** Forgets conversions, refunds, pending faults and rate-limit windows. */
+  reset(): void;
+}
+
+const MINUTE = 60_000;
+
+const handlers: Record<ProviderName, (context: VendorContext, request: Request) => Promise<Reply>> = {
+  affixo: affixoRefund,
+  affonso: affonsoRefund,
+  refcampaign: refCampaignRefund,
+  firstpromoter: firstPromoterRefund,
+};
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function limiters(options: EmulatorOptions['rateLimits'] = {}): Record<ProviderName, FixedWindowLimiter[]> {
+  const perMinute = (value: number | false | undefined, fallback: number) =>
+    value === false ? [] : [new FixedWindowLimiter(value ?? fallback, MINUTE)];
+  const affonso = options.affonso === undefined ? { perMinute: 300, perSecond: 10 } : options.affonso;
+  return {
+    affixo: perMinute(options.affixo, 600),
+    affonso: affonso === false ? [] : [new FixedWindowLimiter(affonso.perMinute, MINUTE), new FixedWindowLimiter(affonso.perSecond, 1_000)],
+    refcampaign: perMinute(options.refcampaign, 600),
+    firstpromoter: perMinute(options.firstpromoter, 400),
+  };
+}
+
+/** A stateful stand-in for the four vendors' refund APIs. Mount it with `emulatorHandlers()` (msw) or `startEmulator()`. */
+export function createEmulator(options: EmulatorOptions = {}): Emulator {
+  const ledger = new Ledger();
+  const faults = new FaultQueue();
+  const keys = options.apiKeys ?? {};
+  const accountId = options.firstPromoterAccountId ?? EMULATOR_FIRSTPROMOTER_ACCOUNT_ID;
+  let requestCount = 0;
+  const context: VendorContext = {
+    ledger,
+    keys: {
+      affixo: new Map(
+        (keys.affixo ?? [EMULATOR_API_KEYS.affixo]).map((entry) =>
+          typeof entry === 'string' ? [entry, ['*'] as const] : [entry.key, entry.scopes],
+        ),
+      ),
+      affonso: new Set(keys.affonso ?? [EMULATOR_API_KEYS.affonso]),
+      refcampaign: new Set(keys.refcampaign ?? [EMULATOR_API_KEYS.refcampaign]),
+      firstpromoter: new Set(keys.firstpromoter ?? [EMULATOR_API_KEYS.firstpromoter]),
+    },
+    firstPromoterAccountId: accountId,
+    limiters: limiters(options.rateLimits),
+    nextRequestId: () => `req_emulator_${(requestCount += 1)}`,
+  };
+
+  const seed = (seeds: ConversionSeeds) => {
+    for (const [provider, list] of Object.entries(seeds) as Array<[ProviderName, readonly ConversionSeed[]]>) {
+      ledger.seed(provider, list);
+    }
+  };
+  if (options.seed) seed(options.seed);
+
+  const faultReply = (fault: Fault): EmulatorOutcome =>
+    fault.reset ? { reset: true } : { status: fault.status ?? 500, body: fault.body, headers: fault.headers ?? {} };
+  const failsNow = (fault: Fault | undefined): fault is Fault => fault?.reset === true || fault?.status !== undefined;
+
+  return {
+    ledger,
+    seed,
+    inject: (fault) => faults.add(fault),
+    async handle(provider, request) {
+      const fault = faults.take(provider);
+      if (fault && !fault.afterApply) {
+        if (fault.delay) await sleep(fault.delay);
+        if (failsNow(fault)) return faultReply(fault);
+      }
+      const answer = await handlers[provider](context, request);
+      if (fault?.afterApply) {
+        if (fault.delay) await sleep(fault.delay);
+        if (failsNow(fault)) return faultReply(fault);
+      }
+      return answer;
+    },
+    providers(baseURLs = {}) {
+      // The first key each vendor accepts, with the emulator's base URL when mounted on loopback.
+      const settings = (provider: ProviderName) => {
+        const apiKey = [...(provider === 'affixo' ? context.keys.affixo.keys() : context.keys[provider])][0];
+        return { ...(apiKey ? { apiKey } : {}), ...(baseURLs[provider] ? { baseURL: baseURLs[provider] } : {}) };
+      };
+      return {
+        affixo: createAffixo(settings('affixo')),
+        affonso: createAffonso(settings('affonso')),
+        refcampaign: createRefCampaign(settings('refcampaign')),
+        firstpromoter: createFirstPromoter({ ...settings('firstpromoter'), accountId }),
+      };
+    },
+    reset() {
+      ledger.clear();
+      faults.clear();
+      for (const list of Object.values(context.limiters)) for (const limiter of list) limiter.clear();
+    },
+  };
+}

@@ -1,0 +1,20 @@
+/**
+ * `clawback/testing`: a stateful emulator of the four vendors' refund APIs, mounted as msw
+ * handlers (`emulatorHandlers`) or as a real HTTP server on loopback (`startEmulator`).
+ * ESM only, because msw 3 is; `emulatorHandlers` needs msw installed.
+ */
+export {
+  EMULATOR_API_KEYS,
+  EMULATOR_FIRSTPROMOTER_ACCOUNT_ID,
+  createEmulator,
+  type ConversionSeeds,
+  type Emulator,
+  type EmulatorOptions,
+  type EmulatorOutcome,
+  type EmulatorProviders,
+} from './emulator.js';
+export { emulatorHandlers, toResponse, VENDOR_ENDPOINTS } from './msw.js';
+export { startEmulator, type RunningEmulator, type StartEmulatorOptions } from './server.js';
+export { Ledger, type CommissionStatus, type ConversionSeed, type LedgerConversion, type LedgerRefund, type RefundFilter } from './ledger.js';
+export type { Fault } from './faults.js';
+export type { AffixoScope, Reply } from './vendors/shared.js';

@@ -1,0 +1,38 @@
+import { HttpResponse, http, type HttpHandler } from 'msw';
+import type { ProviderName } from '../spec/refund-provider-v1.js';
+import { createEmulator, type Emulator, type EmulatorOutcome } from './emulator.js';
+
+/** Each vendor's origin and the path of its refund endpoint (msw path syntax). */
+export const VENDOR_ENDPOINTS: Record<ProviderName, { origin: string; path: string }> = {
+  affixo: { origin: 'https://go.affixo.dev', path: '/v1/track/refund' },
+  affonso: { origin: 'https://api.affonso.io', path: '/v1/conversions/:id/refund' },
+  refcampaign: { origin: 'https://app.refcampaign.com', path: '/api/v1/conversions/refund' },
+  firstpromoter: { origin: 'https://api.firstpromoter.com', path: '/api/v2/track/refund' },
+};
+
+/** An emulator answer as a Fetch `Response` (a dropped connection becomes msw's network error). */
+export function toResponse(outcome: EmulatorOutcome): Response {
+  if ('reset' in outcome) return HttpResponse.error();
+  const headers = new Headers(outcome.headers);
+  if (outcome.body === undefined) return new Response(null, { status: outcome.status, headers });
+  if (!headers.has('content-type')) headers.set('content-type', 'application/json');
+  return new Response(JSON.stringify(outcome.body), { status: outcome.status, headers });
+}
+
+/**
+ * msw request handlers that answer the four vendors' refund endpoints from `emulator`
+ * (a fresh one when omitted): `setupServer(...emulatorHandlers(emulator))`. By default they
+ * intercept the vendors' real origins, so providers need no `baseURL`; pass `baseURLs` to
+ * mount a vendor elsewhere.
+ */
+export function emulatorHandlers(
+  emulator: Emulator = createEmulator(),
+  options: { baseURLs?: Partial<Record<ProviderName, string>> } = {},
+): HttpHandler[] {
+  return (Object.entries(VENDOR_ENDPOINTS) as Array<[ProviderName, { origin: string; path: string }]>).map(
+    ([provider, { origin, path }]) => {
+      const base = (options.baseURLs?.[provider] ?? origin).replace(/\/+$/, '');
+      return http.post(`${base}${path}`, async ({ request }) => toResponse(await emulator.handle(provider, request)));
+    },
+  );
+}

@@ -1,0 +1,105 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ProviderName } from '../spec/refund-provider-v1.js';
+import { createEmulator, type Emulator, type EmulatorOptions, type EmulatorProviders } from './emulator.js';
+import type { Fault } from './faults.js';
+import type { Ledger } from './ledger.js';
+
+export interface StartEmulatorOptions extends EmulatorOptions {
+  /** Default 0: any free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Serve this emulator (its options win over the ones above). */
+  emulator?: Emulator;
+}
+
+export interface RunningEmulator {
+  /** `http://127.0.0.1:<port>` */
+  url: string;
+  /** Per vendor, `<url>/<vendor>`: pass it as the provider's `baseURL`. */
+  baseURLs: Record<ProviderName, string>;
+  /** Providers already pointed at this server, with the emulator's keys. */
+  providers: EmulatorProviders;
+  emulator: Emulator;
+  ledger: Ledger;
+  inject(fault: Fault): void;
+  /** Stops the server and drops open connections. */
+  close(): Promise<void>;
+}
+
+const providerNames: readonly ProviderName[] = ['affixo', 'affonso', 'refcampaign', 'firstpromoter'];
+
+async function toRequest(message: IncomingMessage, origin: string, path: string): Promise<Request> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of message) chunks.push(chunk as Buffer);
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(message.headers)) {
+    if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+  }
+  const body = Buffer.concat(chunks);
+  return new Request(`${origin}${path}`, {
+    method: message.method ?? 'GET',
+    headers,
+    ...(body.length > 0 ? { body } : {}),
+  });
+}
+
+function send(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = body === undefined ? '' : JSON.stringify(body);
+  response.writeHead(status, {
+    ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    'content-length': String(Buffer.byteLength(text)),
+    ...headers,
+  });
+  response.end(text);
+}
+
+/**
+ * Serves the emulator over real HTTP on loopback, each vendor under its own path prefix
+ * (`/affonso/v1/conversions/{id}/refund`): for end-to-end tests, examples, benchmarks, and
+ * faults msw cannot produce, such as a reset TCP connection.
+ */
+export async function startEmulator(options: StartEmulatorOptions = {}): Promise<RunningEmulator> {
+  const emulator = options.emulator ?? createEmulator(options);
+  const server = createServer(async (message, response) => {
+    try {
+      const url = new URL(message.url ?? '/', 'http://emulator');
+      const [, prefix = '', ...rest] = url.pathname.split('/');
+      const provider = providerNames.find((name) => name === prefix);
+      if (!provider || message.method !== 'POST') {
+        send(response, 404, { message: `No emulated endpoint at ${message.method} ${url.pathname}` });
+        return;
+      }
+      const request = await toRequest(message, 'http://emulator', `/${rest.join('/')}`);
+      const outcome = await emulator.handle(provider, request);
+      if ('reset' in outcome) {
+        message.socket.resetAndDestroy();
+        return;
+      }
+      send(response, outcome.status, outcome.body, outcome.headers);
+    } catch (error) {
+      send(response, 500, { message: `Emulator error: ${String(error)}` });
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { address, port } = server.address() as AddressInfo;
+  const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+  const baseURLs = Object.fromEntries(providerNames.map((name) => [name, `${url}/${name}`])) as Record<ProviderName, string>;
+  return {
+    url,
+    baseURLs,
+    providers: emulator.providers(baseURLs),
+    emulator,
+    ledger: emulator.ledger,
+    inject: (fault) => emulator.inject(fault),
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
