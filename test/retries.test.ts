@@ -1,5 +1,3 @@
-import { createServer } from 'node:net';
-import { passthrough, http } from 'msw';
 import { describe, expect, it } from 'vitest';
 import {
   AbortedError,
@@ -13,21 +11,12 @@ import {
   createRefCampaign,
   refund,
 } from '../src/index.js';
-import { empty, hang, json, mockPost, networkError, server, text, useVendorMock } from './support/vendor-mock.js';
+import { empty, hang, json, mockPost, networkError, refusingBaseURL, text, useVendorMock } from './support/vendor-mock.js';
 import { vendors } from './support/vendors.js';
 
 useVendorMock();
 
 const now = () => performance.now();
-
-/** A loopback port with nothing listening: connections to it are refused. */
-async function closedPort(): Promise<number> {
-  const listener = createServer();
-  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
-  const { port } = listener.address() as { port: number };
-  await new Promise<void>((resolve) => listener.close(() => resolve()));
-  return port;
-}
 
 describe.each(vendors)('$name: retries that cannot refund twice', (vendor) => {
   it('retries a 5xx and sends the very same request, idempotency key included, every time', async () => {
@@ -80,15 +69,14 @@ describe.each(vendors)('$name: retries that cannot refund twice', (vendor) => {
   });
 
   it('retries a connection that was refused (the request never left) and reports ConnectionError', async () => {
-    const port = await closedPort();
-    server.use(http.post(`http://127.0.0.1:${port}/*`, () => passthrough()));
+    const baseURL = await refusingBaseURL();
     let attempts = 0;
     const countingFetch = (input: Request | URL | string, init?: RequestInit) => {
       attempts += 1;
       return fetch(input, init);
     };
     const error = await refund({
-      provider: vendor.create({ baseURL: `http://127.0.0.1:${port}`, fetch: countingFetch, maxRetries: 1 }),
+      provider: vendor.create({ baseURL, fetch: countingFetch, maxRetries: 1 }),
       ...vendor.options,
     } as never).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConnectionError);

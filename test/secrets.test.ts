@@ -1,9 +1,7 @@
-import { createServer } from 'node:net';
 import { inspect } from 'node:util';
-import { http, passthrough } from 'msw';
 import { describe, expect, it } from 'vitest';
 import { ClawbackError, refund } from '../src/index.js';
-import { empty, hang, json, mockPost, networkError, server, text, useVendorMock, type Reply } from './support/vendor-mock.js';
+import { empty, hang, json, mockPost, networkError, refusingBaseURL, text, useVendorMock, type Reply } from './support/vendor-mock.js';
 import { vendors, type VendorCase } from './support/vendors.js';
 
 useVendorMock();
@@ -36,15 +34,6 @@ function echoingBody(vendor: VendorCase): Record<string, unknown> {
   }
 }
 
-async function closedPortURL(): Promise<string> {
-  const listener = createServer();
-  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
-  const { port } = listener.address() as { port: number };
-  await new Promise<void>((resolve) => listener.close(() => resolve()));
-  server.use(http.post(`http://127.0.0.1:${port}/*`, () => passthrough()));
-  return `http://127.0.0.1:${port}`;
-}
-
 describe.each(vendors)('$name: the API key never leaks', (vendor) => {
   const replies: Array<[string, (v: VendorCase) => Reply]> = [
     ['401 echoing the key', (v) => json(echoingBody(v), 401)],
@@ -67,7 +56,7 @@ describe.each(vendors)('$name: the API key never leaks', (vendor) => {
 
   it('a refused connection', async () => {
     const error = await refund({
-      provider: vendor.create({ baseURL: await closedPortURL(), maxRetries: 0 }),
+      provider: vendor.create({ baseURL: await refusingBaseURL(), maxRetries: 0 }),
       ...vendor.options,
     } as never).catch((e: unknown) => e);
     expect(ClawbackError.isInstance(error)).toBe(true);

@@ -2,7 +2,11 @@ import { HttpResponse, http, type HttpHandler } from 'msw';
 import type { ProviderName } from '../spec/refund-provider-v1.js';
 import { createEmulator, type Emulator, type EmulatorOutcome } from './emulator.js';
 
-/** Each vendor's origin and the path of its refund endpoint (msw path syntax). */
+/**
+ * Each vendor's origin and the path of its refund endpoint (msw path syntax). Written from
+ * the vendors' reference pages, not imported from the providers: a wrong path in the SDK must
+ * not be able to hide behind a constant the emulator shares.
+ */
 export const VENDOR_ENDPOINTS: Record<ProviderName, { origin: string; path: string }> = {
   affixo: { origin: 'https://go.affixo.dev', path: '/v1/track/refund' },
   affonso: { origin: 'https://api.affonso.io', path: '/v1/conversions/:id/refund' },

@@ -1,4 +1,5 @@
-import { HttpResponse, http, type JsonBodyType } from 'msw';
+import { createServer } from 'node:net';
+import { HttpResponse, http, passthrough, type JsonBodyType } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 
@@ -70,3 +71,16 @@ export const hang =
 
 /** A network-level failure (msw's `HttpResponse.error()`): no status, no body. */
 export const networkError = (): Reply => () => HttpResponse.error();
+
+/**
+ * A loopback base URL where nothing listens, so connections are refused before anything is
+ * sent; msw lets requests to it through to the real network.
+ */
+export async function refusingBaseURL(): Promise<string> {
+  const listener = createServer();
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  const { port } = listener.address() as { port: number };
+  await new Promise<void>((resolve) => listener.close(() => resolve()));
+  server.use(http.post(`http://127.0.0.1:${port}/*`, () => passthrough()));
+  return `http://127.0.0.1:${port}`;
+}

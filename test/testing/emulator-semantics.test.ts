@@ -113,6 +113,7 @@ describe('Affonso emulation', () => {
     ['a non-positive amount', { amount: 0 }, 'amount'],
     ['another currency', { amount: 10, currency: 'EUR' }, 'currency'],
     ['a malformed refunded_at', { refunded_at: 'yesterday' }, 'refunded_at'],
+    ['a refunded_at that is not ISO 8601', { refunded_at: '-5' }, 'refunded_at'],
   ])('rejects %s with 400 VALIDATION_ERROR naming the field', async (_, body, field) => {
     const emulator = seeded();
     const answer = await call(emulator, 'affonso', body);

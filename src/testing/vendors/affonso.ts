@@ -13,6 +13,8 @@ const commissionStatuses: Record<CommissionStatus, string> = {
   refunded: 'refunded',
 };
 
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})$/;
+
 const major = (minor: number, currency: string) => Number(toMajorUnits(minor, currency));
 
 /** The conversion object Affonso returns, as documented. */
@@ -104,7 +106,7 @@ async function decide(
   if (eventId !== undefined && (typeof eventId !== 'string' || eventId === '')) {
     return validationError('external_event_id must be a non-empty string', 'external_event_id');
   }
-  if (refundedAt !== undefined && (typeof refundedAt !== 'string' || Number.isNaN(Date.parse(refundedAt)))) {
+  if (refundedAt !== undefined && (typeof refundedAt !== 'string' || !ISO_8601.test(refundedAt) || Number.isNaN(Date.parse(refundedAt)))) {
     return validationError('refunded_at must be an ISO 8601 timestamp', 'refunded_at');
   }
 
