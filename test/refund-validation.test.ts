@@ -77,6 +77,24 @@ describe('refund() input that is not even an object', () => {
     ]);
   });
 
+  it('treats optional options set to undefined as absent (but not amount, see above)', async () => {
+    const [, affonso] = vendors;
+    if (!affonso) throw new Error('vendor table is empty');
+    const calls = mockPost(affonso.url, affonso.ok);
+    const result = await refund({
+      provider: affonso.create(),
+      conversionId: 'com_1',
+      reason: undefined,
+      refundedAt: undefined,
+      customer: undefined,
+      idempotencyKey: undefined,
+      timeout: undefined,
+      providerOptions: undefined,
+    });
+    expect(calls[0]?.body).toEqual({ external_event_id: result.idempotencyKey });
+    expect(result.warnings).toEqual([]);
+  });
+
   it('accepts a lower-case currency and sends it upper-case', async () => {
     const [, affonso] = vendors;
     if (!affonso) throw new Error('vendor table is empty');

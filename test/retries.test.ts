@@ -177,6 +177,62 @@ describe('no retry where a retry could refund twice', () => {
   });
 });
 
+describe('ambiguous: the refund may have been applied although the call failed', () => {
+  const [affixo, affonso] = vendors;
+  if (!affixo || !affonso) throw new Error('vendor table is incomplete');
+
+  it.each([
+    ['a 5xx', json({ error: 'conversion_failed' }, 500), true],
+    ['a 408', empty(408), true],
+    ['a timeout', hang(), true],
+    ['a connection dropped after sending', networkError(), true],
+    ['a 2xx off the schema', json({ unexpected: true }), true],
+    ['a 429', json({}, 429, { 'retry-after': '999' }), false],
+    ['a 400', json({ error: 'external_id_required' }, 400), false],
+    ['a 401', json({ error: 'unauthorized' }, 401), false],
+  ])('%s → ambiguous: %s', async (_, reply, ambiguous) => {
+    mockPost(affixo.url, reply);
+    const error = await refund({ provider: affixo.create({ maxRetries: 0, timeout: 100 }), conversionId: 'o' }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ ambiguous });
+  });
+
+  it('a 2xx in which the vendor says it failed is not ambiguous', async () => {
+    mockPost(affonso.url, json({ success: false, error: { code: 'VALIDATION_ERROR', message: 'no' } }));
+    const error = await refund({ provider: affonso.create(), conversionId: 'com_1' }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ ambiguous: false, retryable: false });
+  });
+
+  it('a refused connection is not ambiguous: nothing was sent', async () => {
+    const error = await refund({
+      provider: affixo.create({ baseURL: await refusingBaseURL(), maxRetries: 0 }),
+      conversionId: 'o',
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ ambiguous: false, retryable: true });
+  });
+
+  it('a RefCampaign partial refund that may have been applied: ambiguous, not retryable, no key to reuse', async () => {
+    mockPost('https://app.refcampaign.com/api/v1/conversions/refund', empty(503));
+    const error = await refund({
+      provider: createRefCampaign({ apiKey: 'rc_live_x_key_0001' }),
+      conversionId: 'o',
+      amount: { value: 100, currency: 'USD' },
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ ambiguous: true, retryable: false, idempotencyKey: undefined });
+  });
+
+  it('a RefCampaign partial refund that was never sent: retryable as the same request, without a key', async () => {
+    const error = await refund({
+      provider: createRefCampaign({ apiKey: 'rc_live_x_key_0001', baseURL: await refusingBaseURL(), maxRetries: 0 }),
+      conversionId: 'o',
+      amount: { value: 100, currency: 'USD' },
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ ambiguous: false, retryable: true, idempotencyKey: undefined });
+    expect((error as Error).message).toMatch(/It is safe to retry the same request\.$/);
+  });
+});
+
 describe('abort', () => {
   const [affixo] = vendors;
   if (!affixo) throw new Error('vendor table is empty');
@@ -187,7 +243,7 @@ describe('abort', () => {
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(AbortedError);
-    expect(error).toMatchObject({ retryable: true });
+    expect(error).toMatchObject({ retryable: true, ambiguous: false });
     expect(calls).toHaveLength(0);
   });
 
@@ -199,6 +255,7 @@ describe('abort', () => {
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(AbortedError);
+    expect(error).toMatchObject({ ambiguous: true, retryable: true });
     expect(calls).toHaveLength(1);
   });
 

@@ -32,6 +32,14 @@ describe.each(vendors)('$name: API key', (vendor) => {
     expect(calls[0]?.headers.authorization).toBe('Bearer sa_live_from_env_0001');
   });
 
+  it('treats apiKey: undefined (an unset variable) as absent, and falls back', async () => {
+    vi.stubEnv(envName, 'sa_live_from_env_0001');
+    const calls = mockPost(vendor.url, vendor.ok);
+    const unset: string | undefined = undefined;
+    await refund({ provider: create({ ...settings, apiKey: unset, baseURL: unset }), ...vendor.options } as never);
+    expect(calls[0]?.headers.authorization).toBe('Bearer sa_live_from_env_0001');
+  });
+
   it('prefers the explicit apiKey over the environment', async () => {
     vi.stubEnv(envName, 'sa_live_from_env_0001');
     const calls = mockPost(vendor.url, vendor.ok);

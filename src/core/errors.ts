@@ -14,6 +14,11 @@ export interface ClawbackErrorDetails {
    * unknown and the vendor does not deduplicate it (the message then says so).
    */
   retryable?: boolean | undefined;
+  /**
+   * True when this call failed but the refund may have been applied anyway: a timeout, a
+   * connection dropped after the request was sent, a 408 or 5xx, a 2xx that could not be read.
+   */
+  ambiguous?: boolean | undefined;
   status?: number | undefined;
   code?: string | undefined;
   requestId?: string | undefined;
@@ -42,6 +47,7 @@ export class ClawbackError extends Error {
 
   readonly provider: ProviderName | undefined;
   readonly retryable: boolean;
+  readonly ambiguous: boolean;
   readonly status: number | undefined;
   readonly code: string | undefined;
   readonly requestId: string | undefined;
@@ -52,6 +58,7 @@ export class ClawbackError extends Error {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.provider = details.provider;
     this.retryable = details.retryable ?? false;
+    this.ambiguous = details.ambiguous ?? false;
     this.status = details.status;
     this.code = details.code;
     this.requestId = details.requestId;

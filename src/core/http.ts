@@ -317,6 +317,7 @@ export function createTransport(config: TransportConfig): Transport {
         timeoutMs,
       );
       const retryable = isSafeToRetry(failure.kind, request.dedupes);
+      const ambiguous = failure.kind === 'ambiguous';
       const wait = failure.retryAfter ?? backoffDelay(attemptNumber);
       const willRetry =
         retryable && attempt.kind !== 'aborted' && attemptNumber <= maxRetries && wait <= MAX_RETRY_AFTER_MS;
@@ -337,12 +338,13 @@ export function createTransport(config: TransportConfig): Transport {
             : `It is safe to retry ${same}.`,
         );
       }
-      const lastError = failure.toError({ ...base, retryable }, notes.length ? ` ${notes.join(' ')}` : '');
+      const lastError = failure.toError({ ...base, retryable, ambiguous }, notes.length ? ` ${notes.join(' ')}` : '');
       if (willRetry) {
         // The signal fired during the backoff: report the abort, keeping what the last attempt saw.
         throw new AbortedError(`The ${vendor} call was aborted while waiting to retry. Last attempt: ${lastError.message}`, {
           ...base,
           retryable,
+          ambiguous,
           cause: lastError,
         });
       }
@@ -375,6 +377,7 @@ export function createTransport(config: TransportConfig): Transport {
       body: response.body,
       idempotencyKey: request.idempotencyKey,
       retryable: !declaredFailure && request.dedupes,
+      ambiguous: !declaredFailure,
       issues,
     });
   }

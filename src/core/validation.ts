@@ -112,8 +112,14 @@ export const nonEmptyString = (what = 'a non-empty string') =>
     z.refine((value) => value.trim().length > 0, 'must not be empty or blank'),
   );
 
-/** Present-or-absent: an explicit `undefined` is refused, because it is usually a lost value rather than an intent. */
-export const optional = <T extends z.ZodMiniType>(schema: T) => z.exactOptional(schema);
+/** May be left out or set to `undefined` (e.g. `apiKey: process.env.KEY`, unset). */
+export const optional = <T extends z.ZodMiniType>(schema: T) => z.optional(schema);
+
+/**
+ * May be left out, but not set to `undefined`: for amounts, where leaving one out means "refund
+ * everything" and an `undefined` is usually a lost value rather than that intent.
+ */
+export const omittable = <T extends z.ZodMiniType>(schema: T) => z.exactOptional(schema);
 
 const MAX_TIMEOUT = 2_147_483_647;
 

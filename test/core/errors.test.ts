@@ -69,9 +69,11 @@ describe('error hierarchy', () => {
       body: { success: false },
       idempotencyKey: 'key_1',
       retryable: true,
+      ambiguous: false,
       retryAfter: 2000,
     });
-    expect(new ServerError('x', { status: 500 }).retryable).toBe(false);
+    expect(new ServerError('x', { status: 500 })).toMatchObject({ retryable: false, ambiguous: false });
+    expect(new ServerError('x', { status: 500, ambiguous: true }).ambiguous).toBe(true);
     expect(inspect(error)).toContain("code: 'RATE_LIMIT_EXCEEDED'");
   });
 

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { nonEmptyString, optional } from '../../core/validation.js';
+import { nonEmptyString, omittable, optional } from '../../core/validation.js';
 
 // POST https://api.affonso.io/v1/conversions/{id}/refund
 // https://docs.affonso.io/api/endpoint/conversions/refund
@@ -15,7 +15,7 @@ export const affonsoConversionIdSchema = nonEmptyString('an Affonso conversion i
 export const affonsoRefundBodySchema = z.strictObject(
   {
     /** Major units (49.50), > 0, at most the remaining sale amount. */
-    amount: optional(
+    amount: omittable(
       z.number({ error: 'must be a number of major units' }).check(
         z.refine((value) => Number.isFinite(value) && value > 0, 'must be a finite number greater than zero'),
       ),

@@ -37,7 +37,9 @@ export async function refundWithRefCampaign(call: RefundCall, send: RefCampaignS
   const { data, response } = await send(
     { externalId: call.conversionId, ...(call.amount === undefined ? {} : { amount: call.amount.value }) },
     call,
-    call.idempotencyKey,
+    // No key protects a partial refund, so its errors name none: "retry the same request"
+    // after a failure that sent nothing, never "retry with this key".
+    call.amount === undefined ? call.idempotencyKey : undefined,
   );
   const duplicate = data.data.alreadyRefunded === true;
   // A successful partial refund does not say whether anything is left to refund.

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { nonEmptyString, optional } from '../../core/validation.js';
+import { nonEmptyString, omittable } from '../../core/validation.js';
 
 // POST https://app.refcampaign.com/api/v1/conversions/refund
 // https://docs.refcampaign.com/docs/api/reference/conversions/postConversionsRefund
@@ -18,7 +18,7 @@ export const refCampaignAmountSchema = z.int({ error: 'must be a whole number of
 export const refCampaignRefundBodySchema = z.strictObject(
   {
     externalId: refCampaignExternalIdSchema,
-    amount: optional(refCampaignAmountSchema),
+    amount: omittable(refCampaignAmountSchema),
   },
   { error: 'must be an object like { externalId, amount? }' },
 );
