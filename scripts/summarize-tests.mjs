@@ -1,15 +1,18 @@
-// Prints "N passed, N failed" from the reports `npm test` leaves in test-results/. A step that
-// failed without a report (install, typecheck, build, an example) counts as one failure, so a
-// red run can never print "0 failed".
-import { existsSync, readFileSync } from 'node:fs';
+// Prints "N passed, N failed" from the reports `npm test` leaves in test-results/: vitest's
+// JSON report, and { passed, failed } from the smoke test and the chaos campaign. A step that
+// failed without a report (install, typecheck, build, the demo, an example) counts as one
+// failure, so a red run can never print "0 failed".
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 
 const exitStatus = Number(process.argv[2] ?? 1);
-const read = (file) => (existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined);
-const vitest = read('test-results/vitest.json');
-const smoke = read('test-results/smoke.json');
-
-const passed = (vitest?.numPassedTests ?? 0) + (smoke?.passed ?? 0);
-let failed = (vitest?.numFailedTests ?? 0) + (smoke?.failed ?? 0);
+let passed = 0;
+let failed = 0;
+for (const file of existsSync('test-results') ? readdirSync('test-results') : []) {
+  if (!file.endsWith('.json')) continue;
+  const report = JSON.parse(readFileSync(`test-results/${file}`, 'utf8'));
+  passed += report.numPassedTests ?? report.passed ?? 0;
+  failed += report.numFailedTests ?? report.failed ?? 0;
+}
 if (exitStatus !== 0 && failed === 0) failed = 1;
 console.log(`${passed} passed, ${failed} failed`);
 process.exitCode = exitStatus === 0 && failed === 0 ? 0 : 1;

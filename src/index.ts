@@ -1,7 +1,7 @@
 export { refund, type RefundOptions, type RefundFieldsByProvider, type RefundProvider } from './refund.js';
 
 export { createAffixo, type AffixoProvider, type AffixoSettings } from './providers/affixo/affixo-provider.js';
-export { createAffonso, type AffonsoProvider, type AffonsoSettings } from './providers/affonso/affonso-provider.js';
+export { createAffonso, type AffonsoPlan, type AffonsoProvider, type AffonsoSettings } from './providers/affonso/affonso-provider.js';
 export {
   createRefCampaign,
   type RefCampaignProvider,
@@ -38,6 +38,7 @@ export {
 } from './core/errors.js';
 
 export type { ProviderSettings } from './core/settings.js';
+export type { RateLimit } from './core/rate-limiter.js';
 export type { FetchFunction } from './core/http.js';
 export type {
   CallOptions,

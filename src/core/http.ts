@@ -17,6 +17,7 @@ import {
   type ClawbackError,
   type ClawbackErrorDetails,
 } from './errors.js';
+import { SlidingWindowLimiter, type RateLimit, type Slot, type SlotOutcome } from './rate-limiter.js';
 import { MAX_RETRY_AFTER_MS, backoffDelay, isSafeToRetry, parseRetryAfter, type FailureKind } from './retry.js';
 import type { CallOptions, ProviderName } from '../spec/refund-provider-v1.js';
 
@@ -49,6 +50,10 @@ export interface TransportConfig {
   fetch: FetchFunction | undefined;
   timeout: number;
   maxRetries: number;
+  /** Overall limit per call, attempts, waits and all; undefined for none. */
+  totalTimeout: number | undefined;
+  /** Client-side limits shared by every call through this transport; empty for none. */
+  rateLimit: readonly RateLimit[];
   /** Reads the vendor's error envelope; returns `{}` for bodies it does not recognise. */
   readError: (body: unknown) => VendorErrorInfo;
 }
@@ -71,10 +76,12 @@ export interface VendorResponse {
   /** Parsed JSON, or undefined for an empty body. */
   body: unknown;
   requestId: string | undefined;
+  /** The body was larger than clawback reads (`MAX_RESPONSE_BYTES`) and was not parsed. */
+  oversized: boolean;
 }
 
 type Attempt =
-  | { kind: 'response'; response: Response; text: string }
+  | { kind: 'response'; response: Response; text: string; oversized: boolean }
   | { kind: 'timeout' }
   | { kind: 'aborted' }
   | { kind: 'connection'; error: unknown };
@@ -87,6 +94,30 @@ interface Failure {
 }
 
 const MAX_BODY_TEXT_IN_ERRORS = 2_000;
+
+/** Response bodies are read up to this size; a vendor's refund answer is a few kilobytes. */
+export const MAX_RESPONSE_BYTES = 1_048_576;
+
+/** The body as text, reading at most `limit` bytes; `oversized` when there was more. */
+async function readCapped(response: Response, limit: number): Promise<{ text: string; oversized: boolean }> {
+  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+  if (declared <= limit) return { text: await response.text(), oversized: false };
+  if (!response.body) return { text: '', oversized: false };
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return { text: text + decoder.decode(), oversized: false };
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      return { text, oversized: true };
+    }
+    text += decoder.decode(value, { stream: true });
+  }
+}
 
 // Connection failures that happen before any byte of the request is written, so the vendor
 // cannot have acted on it. Undici nests the system error under `cause` (and under
@@ -223,8 +254,8 @@ export function createTransport(config: TransportConfig): Transport {
         headers: authHeaders,
         signal: controller.signal,
       });
-      const text = await response.text();
-      return { kind: 'response', response, text };
+      const { text, oversized } = await readCapped(response, MAX_RESPONSE_BYTES);
+      return { kind: 'response', response, text, oversized };
     } catch (error) {
       if (timedOut) return { kind: 'timeout' };
       if (signal?.aborted) return { kind: 'aborted' };
@@ -288,44 +319,77 @@ export function createTransport(config: TransportConfig): Transport {
     }
   }
 
+  const limiter = config.rateLimit.length > 0 ? new SlidingWindowLimiter(config.rateLimit) : undefined;
+
   async function post(request: VendorRequest): Promise<VendorResponse> {
     const { apiKey, headers: authHeaders } = config.credentials();
     const redact = redactor(apiKey);
     const signal = request.options?.signal;
     const timeoutMs = request.options?.timeout ?? config.timeout;
     const maxRetries = request.options?.maxRetries ?? config.maxRetries;
+    const totalTimeout = request.options?.totalTimeout ?? config.totalTimeout;
+    const deadline = totalTimeout === undefined ? Number.POSITIVE_INFINITY : performance.now() + totalTimeout;
     const base = { provider, idempotencyKey: request.idempotencyKey };
+    // The limiter's slot for the attempt about to start; released when that attempt completes.
+    let held: Slot | undefined;
+    const slot = async (): Promise<SlotOutcome> => {
+      const next: Slot = limiter
+        ? await limiter.acquire(signal, deadline)
+        : signal?.aborted
+          ? { outcome: 'aborted' }
+          : { outcome: 'acquired', done: () => {} };
+      held = next;
+      return next.outcome;
+    };
 
-    if (signal?.aborted) {
+    const first = await slot();
+    if (first === 'aborted') {
       throw new AbortedError(`The ${vendor} call was aborted before it was sent.`, { ...base, retryable: true });
     }
+    if (first === 'deadline') {
+      throw new TimeoutError(
+        `The ${vendor} call was not sent: clawback's rate limit for ${vendor} would hold it past its totalTimeout (${totalTimeout} ms). It is safe to retry.`,
+        { ...base, retryable: true },
+      );
+    }
     for (let attemptNumber = 1; ; attemptNumber++) {
-      const attempt = await attemptOnce(request, authHeaders, timeoutMs);
+      const attemptTimeout = Math.max(1, Math.min(timeoutMs, deadline - performance.now()));
+      const attempt = await attemptOnce(request, authHeaders, attemptTimeout).finally(() => {
+        if (held?.outcome === 'acquired') held.done();
+      });
       // Redacted once, before parsing, so no result, error body or message can carry the key.
-      const body = attempt.kind === 'response' ? parseBody(redact(attempt.text)) : undefined;
+      const body = attempt.kind === 'response' && !attempt.oversized ? parseBody(redact(attempt.text)) : undefined;
       if (attempt.kind === 'response' && attempt.response.ok) {
         return {
           status: attempt.response.status,
           headers: attempt.response.headers,
           body,
           requestId: attempt.response.headers.get('x-request-id') ?? undefined,
+          oversized: attempt.oversized,
         };
       }
       const failure = describeFailure(
-        attempt.kind === 'response' ? { kind: 'http', response: attempt.response, body } : attempt,
+        attempt.kind === 'response'
+          ? { kind: 'http', response: attempt.response, body: attempt.oversized ? parseBody(redact(attempt.text)) : body }
+          : attempt,
         redact,
-        timeoutMs,
+        attemptTimeout,
       );
       const retryable = isSafeToRetry(failure.kind, request.dedupes);
       const ambiguous = failure.kind === 'ambiguous';
       const wait = failure.retryAfter ?? backoffDelay(attemptNumber);
-      const willRetry =
-        retryable && attempt.kind !== 'aborted' && attemptNumber <= maxRetries && wait <= MAX_RETRY_AFTER_MS;
 
-      if (willRetry && (await sleep(wait, signal))) continue;
+      // Why a retry that was due did not happen, if one was due.
+      let interruption: SlotOutcome | undefined;
+      if (retryable && attempt.kind !== 'aborted' && attemptNumber <= maxRetries && wait <= MAX_RETRY_AFTER_MS) {
+        if (performance.now() + wait >= deadline) interruption = 'deadline';
+        else if (!(await sleep(wait, signal))) interruption = 'aborted';
+        else if ((interruption = await slot()) === 'acquired') continue;
+      }
 
       const notes: string[] = [];
       if (attemptNumber > 1) notes.push(`Gave up after ${attemptNumber} attempts.`);
+      if (interruption === 'deadline') notes.push(`No time was left for a retry within totalTimeout (${totalTimeout} ms).`);
       if (failure.kind === 'ambiguous' && !request.dedupes) {
         notes.push(
           `The refund may or may not have been applied, and repeating it could refund twice, so it was not retried: ${request.notIdempotentReason ?? 'the vendor does not deduplicate this request'}. Check the conversion before trying again.`,
@@ -339,8 +403,8 @@ export function createTransport(config: TransportConfig): Transport {
         );
       }
       const lastError = failure.toError({ ...base, retryable, ambiguous }, notes.length ? ` ${notes.join(' ')}` : '');
-      if (willRetry) {
-        // The signal fired during the backoff: report the abort, keeping what the last attempt saw.
+      if (interruption === 'aborted') {
+        // The signal fired while waiting to retry: report the abort, keeping what the last attempt saw.
         throw new AbortedError(`The ${vendor} call was aborted while waiting to retry. Last attempt: ${lastError.message}`, {
           ...base,
           retryable,
@@ -353,6 +417,12 @@ export function createTransport(config: TransportConfig): Transport {
   }
 
   function parse<T>(schema: z.ZodMiniType<T>, response: VendorResponse, request: VendorRequest): T {
+    if (response.oversized) {
+      throw new ResponseValidationError(
+        `${vendor} answered ${response.status} with a body over ${MAX_RESPONSE_BYTES} bytes, which clawback does not read.${outcomeNote(request)}`,
+        { ...responseDetails(response, request), retryable: request.dedupes, ambiguous: true },
+      );
+    }
     const result = schema.safeParse(response.body);
     if (result.success) return result.data;
     const info = config.readError(response.body);
@@ -364,22 +434,31 @@ export function createTransport(config: TransportConfig): Transport {
     const what = declaredFailure
       ? `reported a failure (${[info.code, info.message].filter(Boolean).join(': ')})`
       : `sent a body that does not match its documented schema (${issues.map((i) => `${i.path}: ${i.message}`).join('; ')})`;
-    const outcome = declaredFailure
-      ? ''
-      : request.dedupes
-        ? ' The refund was probably applied; retrying with the same idempotencyKey is safe and returns its state.'
-        : ` The refund was probably applied; do not repeat it: ${request.notIdempotentReason ?? 'the vendor does not deduplicate it'}.`;
-    throw new ResponseValidationError(`${vendor} answered ${response.status} but ${what}.${outcome}`, {
-      provider,
-      status: response.status,
+    throw new ResponseValidationError(`${vendor} answered ${response.status} but ${what}.${declaredFailure ? '' : outcomeNote(request)}`, {
+      ...responseDetails(response, request),
       code: info.code,
       requestId: info.requestId ?? response.requestId,
-      body: response.body,
-      idempotencyKey: request.idempotencyKey,
       retryable: !declaredFailure && request.dedupes,
       ambiguous: !declaredFailure,
       issues,
     });
+  }
+
+  /** What to do about a 2xx we could not read: the vendor probably applied the refund. */
+  function outcomeNote(request: VendorRequest): string {
+    return request.dedupes
+      ? ' The refund was probably applied; retrying with the same idempotencyKey is safe and returns its state.'
+      : ` The refund was probably applied; do not repeat it: ${request.notIdempotentReason ?? 'the vendor does not deduplicate it'}.`;
+  }
+
+  function responseDetails(response: VendorResponse, request: VendorRequest): ClawbackErrorDetails {
+    return {
+      provider,
+      status: response.status,
+      requestId: response.requestId,
+      body: response.body,
+      idempotencyKey: request.idempotencyKey,
+    };
   }
 
   async function send<T>(request: VendorRequest, schema: z.ZodMiniType<T>) {

@@ -31,6 +31,11 @@ for (const [exponent, codes] of exponentGroups) {
   for (const code of codes.split(' ')) exponents.set(code, exponent);
 }
 
+/** Every currency clawback knows, upper-case. */
+export function knownCurrencies(): string[] {
+  return [...exponents.keys()];
+}
+
 /** The ISO 4217 minor-unit exponent of `currency` (upper-case), or undefined if it is not a known currency. */
 export function currencyExponent(currency: string): number | undefined {
   return exponents.get(currency);

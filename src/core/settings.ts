@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { ValidationError } from './errors.js';
 import { createTransport, type FetchFunction, type Transport, type VendorErrorInfo } from './http.js';
+import type { RateLimit } from './rate-limiter.js';
 import { expected, maxRetriesSchema, nonEmptyString, optional, parseInput, timeoutSchema } from './validation.js';
 import type { ProviderName } from '../spec/refund-provider-v1.js';
 
@@ -16,6 +17,15 @@ export interface ProviderSettings {
   timeout?: number;
   /** Retries after failures that are safe to retry. Default 2. */
   maxRetries?: number;
+  /** Overall limit per call in milliseconds, attempts and waits together. Default: none. */
+  totalTimeout?: number;
+  /**
+   * Client-side rate limit shared by every call on this provider: `false` to turn it off, or
+   * `{ limit, interval }` (requests per milliseconds), or several. Defaults to the vendor's
+   * documented limit: Affixo 600/min, Affonso by `plan`, FirstPromoter 400/min; RefCampaign
+   * documents none, so none.
+   */
+  rateLimit?: false | RateLimit | readonly RateLimit[];
   /** Extra headers on every request. `Authorization` (and FirstPromoter's `Account-ID`) are set by clawback. */
   headers?: Record<string, string>;
 }
@@ -54,12 +64,23 @@ const headersSchema = z.record(
   { error: expected('an object of header names to string values') },
 );
 
+const positiveInt = (what: string) =>
+  z.int({ error: expected(what) }).check(z.refine((value) => value > 0, 'must be greater than zero'));
+const rateLimitSchema = z.strictObject(
+  { limit: positiveInt('a whole number of requests'), interval: positiveInt('a whole number of milliseconds') },
+  { error: expected('{ limit, interval }, e.g. { limit: 600, interval: 60_000 }') },
+);
+
 export const providerSettingsShape = {
   apiKey: optional(nonEmptyString('a non-empty string')),
   baseURL: optional(baseURLSchema),
   fetch: optional(z.custom<FetchFunction>((value) => typeof value === 'function', { error: expected('a function') })),
   timeout: optional(timeoutSchema),
   maxRetries: optional(maxRetriesSchema),
+  totalTimeout: optional(timeoutSchema),
+  rateLimit: optional(z.union([z.literal(false), rateLimitSchema, z.array(rateLimitSchema)], {
+    error: expected('false, { limit, interval } or a list of them'),
+  })),
   headers: optional(headersSchema),
 };
 
@@ -101,6 +122,8 @@ export interface ProviderDefinition {
   extraSettings: z.core.$ZodLooseShape;
   /** Auth headers from the resolved key and settings; may throw `ValidationError` (e.g. a key that can never refund). */
   authenticate: (apiKey: string, settings: Readonly<Record<string, unknown>>) => Record<string, string>;
+  /** The vendor's documented limits, used unless `rateLimit` says otherwise. */
+  defaultRateLimit: (settings: Readonly<Record<string, unknown>>) => readonly RateLimit[];
   readError: (body: unknown) => VendorErrorInfo;
 }
 
@@ -132,6 +155,13 @@ export function createProviderTransport(definition: ProviderDefinition, settings
     fetch: parsed.fetch,
     timeout: parsed.timeout ?? DEFAULT_TIMEOUT_MS,
     maxRetries: parsed.maxRetries ?? DEFAULT_MAX_RETRIES,
+    totalTimeout: parsed.totalTimeout,
+    rateLimit:
+      parsed.rateLimit === false
+        ? []
+        : parsed.rateLimit === undefined
+          ? definition.defaultRateLimit(parsed)
+          : ([] as RateLimit[]).concat(parsed.rateLimit),
     readError: definition.readError,
   });
 }

@@ -144,6 +144,7 @@ export const callOptionsShape = {
   signal: optional(signalSchema),
   timeout: optional(timeoutSchema),
   maxRetries: optional(maxRetriesSchema),
+  totalTimeout: optional(timeoutSchema),
 };
 
 export const callOptionsSchema = z.strictObject(callOptionsShape, { error: expected('an object') });

@@ -36,6 +36,8 @@ export interface CallOptions {
   timeout?: number;
   /** Retries after a failure that is safe to retry (default: the provider's, 2). */
   maxRetries?: number;
+  /** Overall limit in milliseconds: attempts, retry waits and rate-limit waits together (default: the provider's, none). */
+  totalTimeout?: number;
 }
 
 export type RefundStatus = 'refunded' | 'partially_refunded' | 'accepted';

@@ -2,6 +2,7 @@ import { createAffixo, type AffixoProvider } from '../providers/affixo/affixo-pr
 import { createAffonso, type AffonsoProvider } from '../providers/affonso/affonso-provider.js';
 import { createFirstPromoter, type FirstPromoterProvider } from '../providers/firstpromoter/firstpromoter-provider.js';
 import { createRefCampaign, type RefCampaignProvider } from '../providers/refcampaign/refcampaign-provider.js';
+import type { RateLimit } from '../core/rate-limiter.js';
 import type { ProviderName } from '../spec/refund-provider-v1.js';
 import { FaultQueue, type Fault } from './faults.js';
 import { Ledger, type ConversionSeed } from './ledger.js';
@@ -37,16 +38,22 @@ export interface EmulatorOptions {
   /** FirstPromoter's expected `Account-ID` (default `EMULATOR_FIRSTPROMOTER_ACCOUNT_ID`). */
   firstPromoterAccountId?: string;
   /**
-   * Requests per minute (Affonso: per minute and per second), or `false` for none. Defaults
-   * are the documented ones: Affixo 600/min per key, Affonso 300/min and 10/s per key (the
-   * first plan), FirstPromoter 400/min per account; RefCampaign documents none, 600/min here.
+   * Per vendor: requests per minute, `{ limit, interval }` or a list of them, or `false` for
+   * none. Defaults are the documented ones: Affixo 600/min per key, Affonso 300/min and 10/s
+   * per key (the first plan), FirstPromoter 400/min per account; RefCampaign documents none,
+   * 600/min here.
    */
-  rateLimits?: {
-    affixo?: number | false;
-    affonso?: { perMinute: number; perSecond: number } | false;
-    refcampaign?: number | false;
-    firstpromoter?: number | false;
-  };
+  rateLimits?: Partial<Record<ProviderName, EmulatorRateLimit>>;
+}
+
+/** Requests per minute, or explicit fixed windows (`limit` per `interval` ms), or `false` for no limit. */
+export type EmulatorRateLimit = number | false | RateLimit | readonly RateLimit[];
+
+/** A reply body on the wire: JSON, a string as it is, or nothing. */
+export function encodeBody(body: unknown): { text: string | null; contentType: string | undefined } {
+  if (body === undefined) return { text: null, contentType: undefined };
+  if (typeof body === 'string') return { text: body, contentType: 'text/plain; charset=utf-8' };
+  return { text: JSON.stringify(body), contentType: 'application/json' };
 }
 
 /** How the emulator answers one request: a reply, or a dropped connection (a fault). */
@@ -75,6 +82,8 @@ export interface Emulator {
   providers(baseURLs?: Partial<Record<ProviderName, string>>): EmulatorProviders;
   /** Forgets conversions, refunds, pending faults and rate-limit windows. */
   reset(): void;
+  /** Resolves when no request is being handled (a delayed answer can outlive the client that gave up on it). */
+  idle(): Promise<void>;
 }
 
 const MINUTE = 60_000;
@@ -88,16 +97,40 @@ const handlers: Record<ProviderName, (context: VendorContext, request: Request) 
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The conversion a request is about, read from a copy so the vendor emulation can still read the body. */
+async function conversionIdOf(provider: ProviderName, request: Request): Promise<string | undefined> {
+  if (provider === 'affonso') {
+    const id = /\/v1\/conversions\/([^/]+)\/refund$/.exec(new URL(request.url).pathname)?.[1];
+    return id === undefined ? undefined : decodeURIComponent(id);
+  }
+  const field = { affixo: 'external_id', refcampaign: 'externalId', firstpromoter: 'sale_event_id' }[provider];
+  try {
+    const value = (JSON.parse(await request.clone().text()) as Record<string, unknown>)[field];
+    return typeof value === 'string' ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const defaultRateLimits: Record<ProviderName, EmulatorRateLimit> = {
+  affixo: 600,
+  affonso: [
+    { limit: 300, interval: MINUTE },
+    { limit: 10, interval: 1_000 },
+  ],
+  refcampaign: 600,
+  firstpromoter: 400,
+};
+
 function limiters(options: EmulatorOptions['rateLimits'] = {}): Record<ProviderName, FixedWindowLimiter[]> {
-  const perMinute = (value: number | false | undefined, fallback: number) =>
-    value === false ? [] : [new FixedWindowLimiter(value ?? fallback, MINUTE)];
-  const affonso = options.affonso === undefined ? { perMinute: 300, perSecond: 10 } : options.affonso;
-  return {
-    affixo: perMinute(options.affixo, 600),
-    affonso: affonso === false ? [] : [new FixedWindowLimiter(affonso.perMinute, MINUTE), new FixedWindowLimiter(affonso.perSecond, 1_000)],
-    refcampaign: perMinute(options.refcampaign, 600),
-    firstpromoter: perMinute(options.firstpromoter, 400),
+  const build = (provider: ProviderName): FixedWindowLimiter[] => {
+    const setting = options[provider] ?? defaultRateLimits[provider];
+    if (setting === false) return [];
+    const windows: readonly RateLimit[] =
+      typeof setting === 'number' ? [{ limit: setting, interval: MINUTE }] : ([] as RateLimit[]).concat(setting);
+    return windows.map((window) => new FixedWindowLimiter(window.limit, window.interval));
   };
+  return { affixo: build('affixo'), affonso: build('affonso'), refcampaign: build('refcampaign'), firstpromoter: build('firstpromoter') };
 }
 
 /** A stateful stand-in for the four vendors' refund APIs. Mount it with `emulatorHandlers()` (msw) or `startEmulator()`. */
@@ -133,24 +166,38 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
 
   const faultReply = (fault: Fault): EmulatorOutcome =>
     fault.reset ? { reset: true } : { status: fault.status ?? 500, body: fault.body, headers: fault.headers ?? {} };
-  const failsNow = (fault: Fault | undefined): fault is Fault => fault?.reset === true || fault?.status !== undefined;
+  /** Whether the fault replaces the vendor's answer (rather than only delaying or re-labelling it). */
+  const failsNow = (fault: Fault): boolean => fault.reset === true || fault.status !== undefined;
+
+  const inFlight = new Set<Promise<EmulatorOutcome>>();
+  async function answer(provider: ProviderName, request: Request): Promise<EmulatorOutcome> {
+    const conversionId = faults.wantsConversionId(provider) ? await conversionIdOf(provider, request) : undefined;
+    const fault = faults.take(provider, conversionId);
+    if (fault && !fault.afterApply) {
+      if (fault.delay) await sleep(fault.delay);
+      if (failsNow(fault)) return faultReply(fault);
+    }
+    const reply = await handlers[provider](context, request);
+    if (fault?.afterApply) {
+      if (fault.delay) await sleep(fault.delay);
+      if (failsNow(fault)) return faultReply(fault);
+    }
+    // Headers alone alter the real answer (a proxy rewriting Content-Type, say).
+    return fault?.headers ? { ...reply, headers: { ...reply.headers, ...fault.headers } } : reply;
+  }
 
   return {
     ledger,
     seed,
     inject: (fault) => faults.add(fault),
-    async handle(provider, request) {
-      const fault = faults.take(provider);
-      if (fault && !fault.afterApply) {
-        if (fault.delay) await sleep(fault.delay);
-        if (failsNow(fault)) return faultReply(fault);
-      }
-      const answer = await handlers[provider](context, request);
-      if (fault?.afterApply) {
-        if (fault.delay) await sleep(fault.delay);
-        if (failsNow(fault)) return faultReply(fault);
-      }
-      return answer;
+    handle(provider, request) {
+      const pending = answer(provider, request);
+      inFlight.add(pending);
+      void pending.finally(() => inFlight.delete(pending)).catch(() => undefined);
+      return pending;
+    },
+    async idle() {
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
     },
     providers(baseURLs = {}) {
       // The first key each vendor accepts, with the emulator's base URL when mounted on loopback.

@@ -8,6 +8,8 @@ import type { ProviderName } from '../spec/refund-provider-v1.js';
 export interface Fault {
   /** Which vendor's requests it hits. Default: any. */
   provider?: ProviderName;
+  /** Only requests for this conversion (the id `refund()` takes as `conversionId`). Default: any. */
+  conversionId?: string;
   /** How many requests it hits. Default 1. */
   times?: number;
   /** Apply the refund first, then fail. Default false: fail without applying anything. */
@@ -16,7 +18,9 @@ export interface Fault {
   delay?: number;
   /** Answer with this status (and `body`, `headers`) instead of the vendor's answer. */
   status?: number;
+  /** A string is sent as it is (HTML from a proxy, truncated JSON); anything else as JSON. */
   body?: unknown;
+  /** With `status`, the fault's headers; without, headers laid over the vendor's real answer. */
   headers?: Record<string, string>;
   /**
    * Drop the connection without an answer: a TCP reset on the loopback server, a network
@@ -35,9 +39,20 @@ export class FaultQueue {
     this.#pending.push({ ...fault, remaining: times });
   }
 
+  /** Whether a pending fault for `provider` picks requests by conversion (so the caller must find out which). */
+  wantsConversionId(provider: ProviderName): boolean {
+    return this.#pending.some(
+      (fault) => fault.conversionId !== undefined && (fault.provider === undefined || fault.provider === provider),
+    );
+  }
+
   /** The fault for this request, if any; counts it. */
-  take(provider: ProviderName): Fault | undefined {
-    const index = this.#pending.findIndex((fault) => fault.provider === undefined || fault.provider === provider);
+  take(provider: ProviderName, conversionId?: string): Fault | undefined {
+    const index = this.#pending.findIndex(
+      (fault) =>
+        (fault.provider === undefined || fault.provider === provider) &&
+        (fault.conversionId === undefined || fault.conversionId === conversionId),
+    );
     const fault = this.#pending[index];
     if (!fault) return undefined;
     fault.remaining -= 1;

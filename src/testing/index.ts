@@ -12,6 +12,7 @@ export {
   type EmulatorOptions,
   type EmulatorOutcome,
   type EmulatorProviders,
+  type EmulatorRateLimit,
 } from './emulator.js';
 export { emulatorHandlers, toResponse, VENDOR_ENDPOINTS } from './msw.js';
 export { startEmulator, type RunningEmulator, type StartEmulatorOptions } from './server.js';

@@ -69,6 +69,9 @@ const conversionKey = (provider: ProviderName, id: string) => `${provider}\u0000
 export class Ledger {
   readonly #conversions = new Map<string, LedgerConversion>();
   readonly #refunds: LedgerRefund[] = [];
+  // Indexes, so that large campaigns and benchmarks stay linear.
+  readonly #refundsByConversion = new Map<string, LedgerRefund[]>();
+  readonly #refundsByKey = new Map<string, LedgerRefund>();
   #sequence = 0;
 
   /** Adds (or replaces) conversions for one vendor. */
@@ -115,7 +118,11 @@ export class Ledger {
 
   /** Copies of the refunds applied, in order, optionally filtered. */
   refunds(filter: RefundFilter = {}): LedgerRefund[] {
-    return this.#refunds
+    const candidates =
+      filter.provider !== undefined && filter.conversionId !== undefined
+        ? (this.#refundsByConversion.get(conversionKey(filter.provider, filter.conversionId)) ?? [])
+        : this.#refunds;
+    return candidates
       .filter(
         (refund) =>
           (filter.provider === undefined || refund.provider === filter.provider) &&
@@ -124,12 +131,9 @@ export class Ledger {
       .map((refund) => structuredClone(refund));
   }
 
-  /** @internal The live record, for the vendor emulations. */
-  find(provider: ProviderName, predicate: (conversion: LedgerConversion) => boolean): LedgerConversion | undefined {
-    for (const conversion of this.#conversions.values()) {
-      if (conversion.provider === provider && predicate(conversion)) return conversion;
-    }
-    return undefined;
+  /** @internal The live record of one conversion, for the vendor emulations. */
+  live(provider: ProviderName, id: string): LedgerConversion | undefined {
+    return this.#conversions.get(conversionKey(provider, id));
   }
 
   /** @internal The live record added last that matches, for "the lead's latest sale". */
@@ -143,7 +147,7 @@ export class Ledger {
 
   /** @internal The refund recorded under a vendor's idempotency key, if any. */
   refundByKey(provider: ProviderName, idempotencyKey: string): LedgerRefund | undefined {
-    return this.#refunds.find((refund) => refund.provider === provider && refund.idempotencyKey === idempotencyKey);
+    return this.#refundsByKey.get(conversionKey(provider, idempotencyKey));
   }
 
   /**
@@ -167,6 +171,9 @@ export class Ledger {
       at: conversion.updatedAt,
     };
     this.#refunds.push(refund);
+    const byConversion = conversionKey(refund.provider, refund.conversionId);
+    this.#refundsByConversion.set(byConversion, [...(this.#refundsByConversion.get(byConversion) ?? []), refund]);
+    if (idempotencyKey !== undefined) this.#refundsByKey.set(conversionKey(refund.provider, idempotencyKey), refund);
     return structuredClone(refund);
   }
 
@@ -174,6 +181,8 @@ export class Ledger {
   clear(): void {
     this.#conversions.clear();
     this.#refunds.length = 0;
+    this.#refundsByConversion.clear();
+    this.#refundsByKey.clear();
   }
 }
 

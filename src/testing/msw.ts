@@ -1,6 +1,6 @@
 import { HttpResponse, http, type HttpHandler } from 'msw';
 import type { ProviderName } from '../spec/refund-provider-v1.js';
-import { createEmulator, type Emulator, type EmulatorOutcome } from './emulator.js';
+import { createEmulator, encodeBody, type Emulator, type EmulatorOutcome } from './emulator.js';
 
 /**
  * Each vendor's origin and the path of its refund endpoint (msw path syntax). Written from
@@ -18,9 +18,9 @@ export const VENDOR_ENDPOINTS: Record<ProviderName, { origin: string; path: stri
 export function toResponse(outcome: EmulatorOutcome): Response {
   if ('reset' in outcome) return HttpResponse.error();
   const headers = new Headers(outcome.headers);
-  if (outcome.body === undefined) return new Response(null, { status: outcome.status, headers });
-  if (!headers.has('content-type')) headers.set('content-type', 'application/json');
-  return new Response(JSON.stringify(outcome.body), { status: outcome.status, headers });
+  const { text, contentType } = encodeBody(outcome.body);
+  if (contentType && !headers.has('content-type')) headers.set('content-type', contentType);
+  return new Response(text, { status: outcome.status, headers });
 }
 
 /**

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ProviderName } from '../spec/refund-provider-v1.js';
-import { createEmulator, type Emulator, type EmulatorOptions, type EmulatorProviders } from './emulator.js';
+import { createEmulator, encodeBody, type Emulator, type EmulatorOptions, type EmulatorProviders } from './emulator.js';
 import type { Fault } from './faults.js';
 import type { Ledger } from './ledger.js';
 
@@ -24,7 +24,7 @@ export interface RunningEmulator {
   emulator: Emulator;
   ledger: Ledger;
   inject(fault: Fault): void;
-  /** Stops the server and drops open connections. */
+  /** Stops the server, drops open connections and waits for requests still being handled. */
   close(): Promise<void>;
 }
 
@@ -46,13 +46,13 @@ async function toRequest(message: IncomingMessage, origin: string, path: string)
 }
 
 function send(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = body === undefined ? '' : JSON.stringify(body);
+  const { text, contentType } = encodeBody(body);
   response.writeHead(status, {
-    ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    'content-length': String(Buffer.byteLength(text)),
+    ...(contentType ? { 'content-type': contentType } : {}),
+    'content-length': String(Buffer.byteLength(text ?? '')),
     ...headers,
   });
-  response.end(text);
+  response.end(text ?? '');
 }
 
 /**
@@ -96,10 +96,12 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     emulator,
     ledger: emulator.ledger,
     inject: (fault) => emulator.inject(fault),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
+    close: async () => {
+      await new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
-      }),
+      });
+      await emulator.idle();
+    },
   };
 }

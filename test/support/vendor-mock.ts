@@ -81,6 +81,11 @@ export async function refusingBaseURL(): Promise<string> {
   await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
   const { port } = listener.address() as { port: number };
   await new Promise<void>((resolve) => listener.close(() => resolve()));
-  server.use(http.post(`http://127.0.0.1:${port}/*`, () => passthrough()));
-  return `http://127.0.0.1:${port}`;
+  return letThrough(`http://127.0.0.1:${port}`);
+}
+
+/** Lets POSTs under `baseURL` reach the real network (a loopback server) past msw; returns `baseURL`. */
+export function letThrough(baseURL: string): string {
+  server.use(http.post(`${baseURL}/*`, () => passthrough()));
+  return baseURL;
 }

@@ -142,7 +142,7 @@ describe('Affonso emulation', () => {
   });
 
   it('sends X-RateLimit-* on every response, and Retry-After with retryAfter on 429', async () => {
-    const emulator = emulatorWith({ seed: { affonso: [sale('com_1')] }, rateLimits: { affonso: { perMinute: 100, perSecond: 2 } } });
+    const emulator = emulatorWith({ seed: { affonso: [sale('com_1')] }, rateLimits: { affonso: [{ limit: 100, interval: 60_000 }, { limit: 2, interval: 1_000 }] } });
     const first = await call(emulator, 'affonso', { amount: 1 });
     expect(first.headers).toMatchObject({ 'x-ratelimit-limit': '2', 'x-ratelimit-remaining': '1' });
     expect(Number(first.headers['x-ratelimit-reset'])).toBeGreaterThanOrEqual(Math.floor(Date.now() / 1000));

@@ -110,6 +110,37 @@ describe('fault injection', () => {
     expect(statuses).toEqual([502, 502, 200]);
   });
 
+  it('hits only the conversion it names', async () => {
+    const emulator = await start();
+    emulator.emulator.seed({ affixo: [{ id: 'order_2', sale: { value: 500, currency: 'USD' } }] });
+    emulator.inject({ conversionId: 'order_2', status: 500 });
+    expect((await affixoRefund(emulator)).status).toBe(200);
+    const other = await fetch(`${emulator.baseURLs.affixo}/v1/track/refund`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${EMULATOR_API_KEYS.affixo}` },
+      body: JSON.stringify({ external_id: 'order_2' }),
+    });
+    expect(other.status).toBe(500);
+  });
+
+  it('sends a string body as it is, such as HTML from a proxy', async () => {
+    const emulator = await start();
+    emulator.inject({ status: 502, body: '<html><h1>502 Bad Gateway</h1></html>', headers: { 'content-type': 'text/html' } });
+    const response = await affixoRefund(emulator);
+    expect(response.headers.get('content-type')).toBe('text/html');
+    expect(await response.text()).toBe('<html><h1>502 Bad Gateway</h1></html>');
+  });
+
+  it('lays headers alone over the real answer', async () => {
+    const emulator = await start();
+    emulator.inject({ headers: { 'content-type': 'text/html' } });
+    const response = await affixoRefund(emulator);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/html');
+    expect(await response.json()).toMatchObject({ ok: true });
+    expect(emulator.ledger.refunds()).toHaveLength(1);
+  });
+
   it('becomes a network error through msw', async () => {
     const emulator = createEmulator({ seed: { affixo: [{ id: 'order_1', sale: { value: 1_000, currency: 'USD' } }] } });
     emulator.inject({ reset: true });

@@ -225,7 +225,7 @@ describe.each(mounts)('SDK against the emulator through $name', (mount) => {
   it("honours Affonso's Retry-After when its burst limit is hit", async () => {
     const affonso = vendors.find((vendor) => vendor.name === 'affonso');
     if (!affonso?.partial) throw new Error('vendor table is incomplete');
-    const m = await start(affonso, { rateLimits: { affonso: { perMinute: 100, perSecond: 1 } } });
+    const m = await start(affonso, { rateLimits: { affonso: [{ limit: 100, interval: 60_000 }, { limit: 1, interval: 1_000 }] } });
     const started = performance.now();
     await refundWith(m, affonso, affonso.partial);
     await refundWith(m, affonso, affonso.partial);

@@ -62,6 +62,8 @@ export function createAffixo(settings: AffixoSettings = {}): AffixoProvider {
         }
         return { authorization: `Bearer ${apiKey}` };
       },
+      // "600 req/min per key (enforced at the edge)". https://docs.affixo.dev/authentication.md
+      defaultRateLimit: () => [{ limit: 600, interval: 60_000 }],
       readError: readAffixoError,
     },
     settings,

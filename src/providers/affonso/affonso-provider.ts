@@ -1,7 +1,7 @@
-import type * as z from 'zod/mini';
+import * as z from 'zod/mini';
 import type { VendorErrorInfo, VendorResponse } from '../../core/http.js';
 import { createProviderTransport, type ProviderSettings } from '../../core/settings.js';
-import { parseInput, parseNativeCall } from '../../core/validation.js';
+import { optional, parseInput, parseNativeCall } from '../../core/validation.js';
 import type { CallOptions, RefundProviderV1 } from '../../spec/refund-provider-v1.js';
 import { refundWithAffonso } from './affonso-refund.js';
 import {
@@ -14,7 +14,19 @@ import {
   type AffonsoRefundResponse,
 } from './affonso-schemas.js';
 
-export type AffonsoSettings = ProviderSettings;
+export interface AffonsoSettings extends ProviderSettings {
+  /**
+   * Your Affonso plan's requests per minute, for the client-side rate limit: 300 (default, the
+   * smallest plan), 600, 1200 or 3000, with their bursts of 10, 20, 40 or 100 per second.
+   * https://docs.affonso.io/api/rate-limits
+   */
+  plan?: AffonsoPlan;
+}
+
+export type AffonsoPlan = 300 | 600 | 1200 | 3000;
+
+/** Requests per second each plan allows in a burst. */
+const planBursts: Record<AffonsoPlan, number> = { 300: 10, 600: 20, 1200: 40, 3000: 100 };
 
 export interface AffonsoProvider extends RefundProviderV1<'affonso'> {
   readonly conversions: {
@@ -53,8 +65,19 @@ export function createAffonso(settings: AffonsoSettings = {}): AffonsoProvider {
       factory: 'createAffonso',
       defaultBaseURL: 'https://api.affonso.io',
       apiKeyEnv: 'AFFONSO_API_KEY',
-      extraSettings: {},
+      extraSettings: {
+        plan: optional(z.union([z.literal(300), z.literal(600), z.literal(1200), z.literal(3000)], {
+          error: 'must be your plan\'s requests per minute: 300, 600, 1200 or 3000',
+        })),
+      },
       authenticate: (apiKey) => ({ authorization: `Bearer ${apiKey}` }),
+      defaultRateLimit: ({ plan }) => {
+        const perMinute = (plan as AffonsoPlan | undefined) ?? 300;
+        return [
+          { limit: perMinute, interval: 60_000 },
+          { limit: planBursts[perMinute], interval: 1_000 },
+        ];
+      },
       readError: readAffonsoError,
     },
     settings,

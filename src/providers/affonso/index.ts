@@ -1,2 +1,2 @@
-export { createAffonso, type AffonsoProvider, type AffonsoSettings } from './affonso-provider.js';
+export { createAffonso, type AffonsoPlan, type AffonsoProvider, type AffonsoSettings } from './affonso-provider.js';
 export type { AffonsoConversion, AffonsoRefundBody, AffonsoRefundResponse } from './affonso-schemas.js';

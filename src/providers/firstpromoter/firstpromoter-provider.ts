@@ -56,6 +56,9 @@ export function createFirstPromoter(settings: FirstPromoterSettings = {}): First
         authorization: `Bearer ${apiKey}`,
         'account-id': requireSetting(accountId as string | undefined, 'accountId', 'FIRSTPROMOTER_ACCOUNT_ID', 'createFirstPromoter', 'firstpromoter'),
       }),
+      // "400 requests/minute per account". A provider instance serves one account.
+      // https://docs.firstpromoter.com/api-reference-v2/api-admin/introduction
+      defaultRateLimit: () => [{ limit: 400, interval: 60_000 }],
       readError: readFirstPromoterError,
     },
     settings,

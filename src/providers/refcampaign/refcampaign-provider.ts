@@ -54,6 +54,8 @@ export function createRefCampaign(settings: RefCampaignSettings = {}): RefCampai
       apiKeyEnv: 'REFCAMPAIGN_API_KEY',
       extraSettings: {},
       authenticate: (apiKey) => ({ authorization: `Bearer ${apiKey}` }),
+      // RefCampaign documents 429 and Retry-After, but no limit to stay under.
+      defaultRateLimit: () => [],
       readError: readRefCampaignError,
     },
     settings,

@@ -25,7 +25,7 @@ export async function affixoRefund(context: VendorContext, request: Request): Pr
   const externalId = body.value.external_id;
   if (typeof externalId !== 'string' || externalId === '') return reply(400, { error: 'external_id_required' });
 
-  const conversion = context.ledger.find('affixo', (candidate) => candidate.id === externalId);
+  const conversion = context.ledger.live('affixo', externalId);
   if (!conversion) return reply(404, { error: 'unknown_resource', detail: `no conversion with external_id ${externalId}` });
   // "Idempotent on external_id": reversing a reversed conversion changes nothing.
   const remaining = conversion.sale.value - conversion.refunded;

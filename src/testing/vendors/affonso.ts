@@ -88,7 +88,7 @@ async function decide(
   if (!context.keys.affonso.has(key)) return failure(401, 'INVALID_API_KEY', 'Invalid API key');
 
   const id = decodeURIComponent(/\/v1\/conversions\/([^/]+)\/refund$/.exec(new URL(request.url).pathname)?.[1] ?? '');
-  const conversion = context.ledger.find('affonso', (candidate) => candidate.id === id);
+  const conversion = context.ledger.live('affonso', id);
   if (!conversion) return failure(404, 'NOT_FOUND', `Conversion ${id} not found`);
 
   const body = await readJson(request);

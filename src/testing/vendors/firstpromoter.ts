@@ -43,10 +43,13 @@ export async function firstPromoterRefund(context: VendorContext, request: Reque
     (typeof email === 'string' && conversion.lead?.email === email) || (typeof uid === 'string' && conversion.lead?.uid === uid);
   // With sale_event_id, that sale of the lead; without, the lead's latest sale with something
   // left to refund. No lead or no such sale: 204 No Content, nothing recorded.
-  const conversion =
-    typeof saleEventId === 'string'
-      ? context.ledger.find('firstpromoter', (candidate) => candidate.id === saleEventId && isLead(candidate))
-      : context.ledger.findLast('firstpromoter', (candidate) => isLead(candidate) && candidate.refunded < candidate.sale.value);
+  let conversion: LedgerConversion | undefined;
+  if (typeof saleEventId === 'string') {
+    const sale = context.ledger.live('firstpromoter', saleEventId);
+    conversion = sale && isLead(sale) ? sale : undefined;
+  } else {
+    conversion = context.ledger.findLast('firstpromoter', (candidate) => isLead(candidate) && candidate.refunded < candidate.sale.value);
+  }
   if (!conversion) return reply(204);
 
   if (currency !== undefined && (typeof currency !== 'string' || currency.toUpperCase() !== conversion.sale.currency)) {

@@ -38,7 +38,7 @@ export async function refCampaignRefund(context: VendorContext, request: Request
   }
   if (issues.length > 0) return failure(context, 400, 'VALIDATION_FAILED', 'Invalid request body', issues);
 
-  const conversion = context.ledger.find('refcampaign', (candidate) => candidate.id === externalId);
+  const conversion = typeof externalId === 'string' ? context.ledger.live('refcampaign', externalId) : undefined;
   if (!conversion) return failure(context, 404, 'NOT_FOUND', `No conversion with externalId ${String(externalId)}`);
   // "Pending commissions are rejected" — with 409 "not refundable (status: PENDING)" in
   // @refcampaign/sdk; the code for this case is not documented [?].
