@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { ClawbackError, refund } from '../src/index.js';
+import { ClawbackError, createAffixo, createAffonso, refund } from '../src/index.js';
 import { empty, hang, json, mockPost, networkError, refusingBaseURL, text, useVendorMock, type Reply } from './support/vendor-mock.js';
 import { vendors, type VendorCase } from './support/vendors.js';
 
@@ -76,9 +76,46 @@ describe.each(vendors)('$name: the API key never leaks', (vendor) => {
     for (const rendering of renderings(error)) expect(rendering).not.toContain(vendor.apiKey);
   });
 
+  it('an abort during the backoff, with the last failure in its cause chain', async () => {
+    mockPost(vendor.url, json(echoingBody(vendor), 503, { 'retry-after': '5' }));
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    const error = await refund({ provider: vendor.create(), ...vendor.options, signal: controller.signal } as never).catch(
+      (e: unknown) => e,
+    );
+    expect((error as Error).cause).toBeDefined();
+    for (const rendering of renderings(error)) expect(rendering).not.toContain(vendor.apiKey);
+  });
+
+  it('a 2xx body over 1 MiB that echoes the key', async () => {
+    mockPost(vendor.url, text(`${vendor.apiKey} ${'x'.repeat(1_100_000)}`, 200));
+    const error = await refund({ provider: vendor.create(), ...vendor.options } as never).catch((e: unknown) => e);
+    expect(ClawbackError.isInstance(error)).toBe(true);
+    for (const rendering of renderings(error)) expect(rendering).not.toContain(vendor.apiKey);
+  });
+
+  it('a call the rate limit holds past its totalTimeout', async () => {
+    mockPost(vendor.url, vendor.ok);
+    const provider = vendor.create({ rateLimit: { limit: 1, interval: 60_000 } });
+    await refund({ provider, ...vendor.options } as never);
+    const error = await refund({ provider, ...vendor.options, totalTimeout: 50 } as never).catch((e: unknown) => e);
+    for (const rendering of renderings(error)) expect(rendering).not.toContain(vendor.apiKey);
+  });
+
   it('the provider object itself', () => {
     const provider = vendor.create();
     expect(inspect(provider, { showHidden: true, depth: Infinity })).not.toContain(vendor.apiKey);
     expect(JSON.stringify(provider)).not.toContain(vendor.apiKey);
+  });
+});
+
+describe('keys refused before the network are not echoed either', () => {
+  it.each([
+    ['an Affixo affiliate key', () => createAffixo({ apiKey: 'refa_live_secret_affiliate_key_9' }), 'refa_live_secret_affiliate_key_9'],
+    ['a key with a line break', () => createAffonso({ apiKey: 'sk_live_secret_with_newline_9\n' }), 'sk_live_secret_with_newline_9'],
+  ])('%s', async (_, create, key) => {
+    const error = await refund({ provider: create(), conversionId: 'o' } as never).catch((e: unknown) => e);
+    expect(ClawbackError.isInstance(error)).toBe(true);
+    for (const rendering of renderings(error)) expect(rendering).not.toContain(key);
   });
 });
