@@ -330,23 +330,17 @@ export function createTransport(config: TransportConfig): Transport {
     const totalTimeout = request.options?.totalTimeout ?? config.totalTimeout;
     const deadline = totalTimeout === undefined ? Number.POSITIVE_INFINITY : performance.now() + totalTimeout;
     const base = { provider, idempotencyKey: request.idempotencyKey };
-    // The limiter's slot for the attempt about to start; released when that attempt completes.
-    let held: Slot | undefined;
-    const slot = async (): Promise<SlotOutcome> => {
-      const next: Slot = limiter
-        ? await limiter.acquire(signal, deadline)
-        : signal?.aborted
-          ? { outcome: 'aborted' }
-          : { outcome: 'acquired', done: () => {} };
-      held = next;
-      return next.outcome;
+    // A slot from the rate limiter for each attempt, released when that attempt completes.
+    const acquire = async (): Promise<Slot> => {
+      if (limiter) return limiter.acquire(signal, deadline);
+      return signal?.aborted ? { outcome: 'aborted' } : { outcome: 'acquired', done: () => {} };
     };
 
-    const first = await slot();
-    if (first === 'aborted') {
+    let slot = await acquire();
+    if (slot.outcome === 'aborted') {
       throw new AbortedError(`The ${vendor} call was aborted before it was sent.`, { ...base, retryable: true });
     }
-    if (first === 'deadline') {
+    if (slot.outcome === 'deadline') {
       throw new TimeoutError(
         `The ${vendor} call was not sent: clawback's rate limit for ${vendor} would hold it past its totalTimeout (${totalTimeout} ms). It is safe to retry.`,
         { ...base, retryable: true },
@@ -354,11 +348,12 @@ export function createTransport(config: TransportConfig): Transport {
     }
     for (let attemptNumber = 1; ; attemptNumber++) {
       const attemptTimeout = Math.max(1, Math.min(timeoutMs, deadline - performance.now()));
+      const held = slot;
       const attempt = await attemptOnce(request, authHeaders, attemptTimeout).finally(() => {
-        if (held?.outcome === 'acquired') held.done();
+        if (held.outcome === 'acquired') held.done();
       });
       // Redacted once, before parsing, so no result, error body or message can carry the key.
-      const body = attempt.kind === 'response' && !attempt.oversized ? parseBody(redact(attempt.text)) : undefined;
+      const body = attempt.kind === 'response' ? parseBody(redact(attempt.text)) : undefined;
       if (attempt.kind === 'response' && attempt.response.ok) {
         return {
           status: attempt.response.status,
@@ -369,9 +364,7 @@ export function createTransport(config: TransportConfig): Transport {
         };
       }
       const failure = describeFailure(
-        attempt.kind === 'response'
-          ? { kind: 'http', response: attempt.response, body: attempt.oversized ? parseBody(redact(attempt.text)) : body }
-          : attempt,
+        attempt.kind === 'response' ? { kind: 'http', response: attempt.response, body } : attempt,
         redact,
         attemptTimeout,
       );
@@ -384,7 +377,11 @@ export function createTransport(config: TransportConfig): Transport {
       if (retryable && attempt.kind !== 'aborted' && attemptNumber <= maxRetries && wait <= MAX_RETRY_AFTER_MS) {
         if (performance.now() + wait >= deadline) interruption = 'deadline';
         else if (!(await sleep(wait, signal))) interruption = 'aborted';
-        else if ((interruption = await slot()) === 'acquired') continue;
+        else {
+          slot = await acquire();
+          if (slot.outcome === 'acquired') continue;
+          interruption = slot.outcome;
+        }
       }
 
       const notes: string[] = [];
