@@ -30,8 +30,5 @@ export default defineConfig([
     sourcemap: true,
     splitting: false,
     treeshake: true,
-    // ky 2 ships ESM only. A CommonJS `require('ky')` only works on Node versions with
-    // require(esm) and breaks under bundlers that emulate CJS, so the CJS build carries its own copy.
-    noExternal: ['ky'],
   },
 ]);

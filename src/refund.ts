@@ -1,16 +1,6 @@
 import * as z from 'zod/mini';
 import { generateIdempotencyKey } from './core/idempotency.js';
-import {
-  callOptionsShape,
-  expected,
-  idempotencyKeySchema,
-  moneySchema,
-  nonEmptyString,
-  omittable,
-  optional,
-  parseInput,
-  timestampSchema,
-} from './core/validation.js';
+import { callOptionsShape, expected, idempotencyKeySchema, moneySchema, nonEmptyString, omittable, optional, parseInput, strictObject, timestampSchema } from './core/validation.js';
 import type {
   CallOptions,
   Customer,
@@ -79,7 +69,7 @@ const customerSchema = z
     z.refine((customer) => customer.email !== undefined || customer.uid !== undefined, 'must have an email or a uid'),
   );
 
-const refundOptionsSchema = z.strictObject(
+const refundOptionsSchema = strictObject(
   {
     provider: z.custom<RefundProvider>(isProvider, {
       error: (issue) =>
@@ -96,7 +86,7 @@ const refundOptionsSchema = z.strictObject(
     ...callOptionsShape,
     // Each provider reads and validates its own slice; a misspelt provider name is caught here.
     providerOptions: optional(
-      z.strictObject(
+      strictObject(
         Object.fromEntries(providerNames.map((name) => [name, optional(z.unknown())])),
         { error: expected('an object keyed by provider name') },
       ),

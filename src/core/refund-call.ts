@@ -12,8 +12,8 @@ export function unsupportedOptionWarnings(
   why: Partial<Record<OptionalField, string>>,
 ): string[] {
   const warnings: string[] = [];
-  for (const [field, reason] of Object.entries(why) as [OptionalField, string][]) {
-    if (call[field] !== undefined) warnings.push(`${field} was not sent: ${reason}`);
+  for (const field in why) {
+    if (call[field as OptionalField] !== undefined) warnings.push(`${field} was not sent: ${why[field as OptionalField]}`);
   }
   return warnings;
 }

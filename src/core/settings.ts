@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import { ValidationError } from './errors.js';
 import { createTransport, type FetchFunction, type Transport, type VendorErrorInfo } from './http.js';
 import type { RateLimit } from './rate-limiter.js';
-import { expected, maxRetriesSchema, nonEmptyString, optional, parseInput, timeoutSchema } from './validation.js';
+import { expected, maxRetriesSchema, nonEmptyString, optional, parseInput, strictObject, timeoutSchema } from './validation.js';
 import type { ProviderName } from '../spec/refund-provider-v1.js';
 
 /** Settings every `createX()` factory takes. */
@@ -66,7 +66,7 @@ const headersSchema = z.record(
 
 const positiveInt = (what: string) =>
   z.int({ error: expected(what) }).check(z.refine((value) => value > 0, 'must be greater than zero'));
-const rateLimitSchema = z.strictObject(
+const rateLimitSchema = strictObject(
   { limit: positiveInt('a whole number of requests'), interval: positiveInt('a whole number of milliseconds') },
   { error: expected('{ limit, interval }, e.g. { limit: 600, interval: 60_000 }') },
 );
@@ -133,7 +133,7 @@ export interface ProviderDefinition {
  * resolved key lives only in this closure.
  */
 export function createProviderTransport(definition: ProviderDefinition, settings: unknown): Transport {
-  const schema = z.strictObject({ ...providerSettingsShape, ...definition.extraSettings }, {
+  const schema = strictObject({ ...providerSettingsShape, ...definition.extraSettings }, {
     error: expected('a settings object'),
   });
   const parsed = parseInput(schema, settings ?? {}, `Invalid ${definition.factory}() settings`, definition.provider) as

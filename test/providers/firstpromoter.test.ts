@@ -166,11 +166,11 @@ describe('FirstPromoter refund()', () => {
 });
 
 describe('firstpromoter.track.refund (native)', () => {
-  it('sends the body verbatim and resolves to the documented 200 body', async () => {
+  it('sends the body verbatim, key order included, and resolves to the documented 200 body', async () => {
     const calls = mockPost(URL, json(refundEvent));
-    const body = { event_id: 'e1', amount: '1000', email: 'hello@testmintli.com', sale_event_id: 'sale_1' };
+    const body = { event_id: 'e1', amount: '1000', currency: 'USD', sale_event_id: 'sale_1', uid: 'lead_1' };
     const response = await provider().track.refund(body);
-    expect(calls[0]?.body).toEqual(body);
+    expect(calls[0]?.rawBody).toBe(JSON.stringify(body));
     expect(response).toEqual(refundEvent);
   });
 

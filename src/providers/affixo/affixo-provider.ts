@@ -69,7 +69,7 @@ export function createAffixo(settings: AffixoSettings = {}): AffixoProvider {
     settings,
   );
 
-  const send: AffixoSend = async (body, options, idempotencyKey) => {
+  const send: AffixoSend = (body, options, idempotencyKey) => {
     const request = {
       path: 'v1/track/refund',
       body,

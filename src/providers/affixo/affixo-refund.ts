@@ -2,6 +2,12 @@ import { assertRefundable, unsupportedOptionWarnings } from '../../core/refund-c
 import type { RefundCall, RefundResult } from '../../spec/refund-provider-v1.js';
 import type { AffixoSend } from './affixo-provider.js';
 
+const notSent = {
+  reason: "Affixo's refund call takes only external_id",
+  refundedAt: "Affixo's refund call takes only external_id",
+  customer: "Affixo's refund call takes only external_id",
+};
+
 /** `refund()` on Affixo: `conversionId` → `external_id`; the whole conversion is reversed. */
 export async function refundWithAffixo(call: RefundCall, send: AffixoSend): Promise<RefundResult> {
   assertRefundable(
@@ -17,11 +23,7 @@ export async function refundWithAffixo(call: RefundCall, send: AffixoSend): Prom
     'Affixo',
     'affixo',
   );
-  const warnings = unsupportedOptionWarnings(call, {
-    reason: "Affixo's refund call takes only external_id",
-    refundedAt: "Affixo's refund call takes only external_id",
-    customer: "Affixo's refund call takes only external_id",
-  });
+  const warnings = unsupportedOptionWarnings(call, notSent);
 
   const { response } = await send({ external_id: call.conversionId }, call, call.idempotencyKey);
   return {

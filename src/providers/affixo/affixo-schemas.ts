@@ -1,17 +1,17 @@
 import * as z from 'zod/mini';
-import { nonEmptyString } from '../../core/validation.js';
+import { looseObject, nonEmptyString, strictObject } from '../../core/validation.js';
 
 // POST https://go.affixo.dev/v1/track/refund
 // https://docs.affixo.dev/api-reference/tracking/reverse-a-conversion.md
 
 /** Request body: the conversion's `external_id` only. Affixo reverses the whole conversion. */
-export const affixoRefundBodySchema = z.strictObject(
+export const affixoRefundBodySchema = strictObject(
   { external_id: nonEmptyString() },
   { error: 'must be an object like { external_id }' },
 );
 
 /** 200 "Conversion reversed". */
-export const affixoRefundResponseSchema = z.looseObject({
+export const affixoRefundResponseSchema = looseObject({
   ok: z.literal(true),
   conversion_id: z.optional(z.string()),
 });
@@ -21,7 +21,7 @@ export const affixoRefundResponseSchema = z.looseObject({
  * 401 `unauthorized`, 403 `insufficient_scope` with `need: "track"`, 500 `conversion_failed`.
  * https://docs.affixo.dev/authentication.md
  */
-export const affixoErrorSchema = z.looseObject({
+export const affixoErrorSchema = looseObject({
   error: z.string(),
   need: z.optional(z.string()),
   detail: z.optional(z.string()),

@@ -83,7 +83,7 @@ export function createAffonso(settings: AffonsoSettings = {}): AffonsoProvider {
     settings,
   );
 
-  const send: AffonsoSend = async (conversionId, body, options) => {
+  const send: AffonsoSend = (conversionId, body, options) => {
     const request = {
       path: `v1/conversions/${encodeURIComponent(conversionId)}/refund`,
       body,

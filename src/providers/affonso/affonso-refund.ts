@@ -6,6 +6,8 @@ import type { RefundCall, RefundResult, RefundStatus } from '../../spec/refund-p
 import type { AffonsoSend } from './affonso-provider.js';
 import { affonsoConversionIdSchema } from './affonso-schemas.js';
 
+const notSent = { customer: 'Affonso identifies the conversion by its id alone' };
+
 /** Affonso reports the conversion's state after the refund in `sales_status`. */
 function statusFromSalesStatus(salesStatus: string): RefundStatus {
   if (salesStatus === 'refunded') return 'refunded';
@@ -31,9 +33,7 @@ export async function refundWithAffonso(call: RefundCall, send: AffonsoSend): Pr
     }
   }
   assertRefundable(issues, 'Affonso', 'affonso');
-  const warnings = unsupportedOptionWarnings(call, {
-    customer: 'Affonso identifies the conversion by its id alone',
-  });
+  const warnings = unsupportedOptionWarnings(call, notSent);
 
   const { data, response } = await send(
     call.conversionId,

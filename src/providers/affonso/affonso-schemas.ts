@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { nonEmptyString, omittable, optional } from '../../core/validation.js';
+import { looseObject, nonEmptyString, omittable, optional, strictObject } from '../../core/validation.js';
 
 // POST https://api.affonso.io/v1/conversions/{id}/refund
 // https://docs.affonso.io/api/endpoint/conversions/refund
@@ -12,7 +12,7 @@ export const affonsoConversionIdSchema = nonEmptyString('an Affonso conversion i
 );
 
 /** Request body; every field optional. Without `amount` Affonso refunds the remaining balance. */
-export const affonsoRefundBodySchema = z.strictObject(
+export const affonsoRefundBodySchema = strictObject(
   {
     /** Major units (49.50), > 0, at most the remaining sale amount. */
     amount: omittable(
@@ -36,7 +36,7 @@ const nullableNumber = z.optional(z.nullable(z.number()));
  * The conversion object. Only what the mapping reads is required; the rest is typed as
  * documented and unknown fields are kept.
  */
-export const affonsoConversionSchema = z.looseObject({
+export const affonsoConversionSchema = looseObject({
   id: z.string(),
   /** pending, pending_manual_approval, ready_for_payment, processing_payout, paid, declined, refunded, dispute */
   status: z.string(),
@@ -63,7 +63,7 @@ export const affonsoConversionSchema = z.looseObject({
   replayed: z.optional(z.boolean()),
 });
 
-export const affonsoRefundResponseSchema = z.looseObject({
+export const affonsoRefundResponseSchema = looseObject({
   success: z.literal(true),
   data: affonsoConversionSchema,
 });
@@ -73,9 +73,9 @@ export const affonsoRefundResponseSchema = z.looseObject({
  * carries `retryAfter` in seconds; where exactly is not documented [?], so both the top level
  * and `error` are read. https://docs.affonso.io/api/rate-limits
  */
-export const affonsoErrorSchema = z.looseObject({
+export const affonsoErrorSchema = looseObject({
   success: z.optional(z.boolean()),
-  error: z.looseObject({
+  error: looseObject({
     code: z.optional(z.string()),
     message: z.optional(z.string()),
     field: z.optional(z.string()),

@@ -2,11 +2,11 @@ import * as z from 'zod/mini';
 import { ConflictError, type ValidationIssue } from '../../core/errors.js';
 import { currencyExponent } from '../../core/money.js';
 import { assertRefundable, unsupportedOptionWarnings } from '../../core/refund-call.js';
-import { optional, validateField } from '../../core/validation.js';
+import { optional, strictObject, validateField } from '../../core/validation.js';
 import type { RefundCall, RefundResult } from '../../spec/refund-provider-v1.js';
 import type { FirstPromoterSend } from './firstpromoter-provider.js';
 
-const firstPromoterOptionsSchema = z.strictObject(
+const firstPromoterOptionsSchema = strictObject(
   {
     quantity: optional(
       z.int({ error: 'must be a whole number' }).check(z.refine((value) => value > 0, 'must be greater than zero')),
@@ -15,6 +15,11 @@ const firstPromoterOptionsSchema = z.strictObject(
   },
   { error: 'must be an object like { quantity?, skipEmailNotification? }' },
 );
+
+const notSent = {
+  reason: "FirstPromoter's refund call has no reason field",
+  refundedAt: "FirstPromoter's refund call has no refund date field",
+};
 
 /** FirstPromoter's 409 body names the `event_id` that already exists. */
 function isReplayOf(error: ConflictError, eventId: string): boolean {
@@ -61,10 +66,7 @@ export async function refundWithFirstPromoter(call: RefundCall, send: FirstPromo
   );
   assertRefundable(issues, 'FirstPromoter', 'firstpromoter');
 
-  const warnings = unsupportedOptionWarnings(call, {
-    reason: "FirstPromoter's refund call has no reason field",
-    refundedAt: "FirstPromoter's refund call has no refund date field",
-  });
+  const warnings = unsupportedOptionWarnings(call, notSent);
   const amount = call.amount as NonNullable<RefundCall['amount']>;
   const body = {
     event_id: call.idempotencyKey,

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { nonEmptyString, optional } from '../../core/validation.js';
+import { looseObject, nonEmptyString, optional } from '../../core/validation.js';
 
 // POST https://api.firstpromoter.com/api/v2/track/refund (headers: Authorization + Account-ID)
 // https://docs.firstpromoter.com/api-reference-v2/api-admin/tracking-api/refund
@@ -33,7 +33,7 @@ export const firstPromoterRefundBodySchema = z
     }),
   );
 
-const leadSchema = z.looseObject({
+const leadSchema = looseObject({
   id: z.optional(z.number()),
   state: z.optional(z.string()),
   email: z.optional(z.nullable(z.string())),
@@ -41,14 +41,14 @@ const leadSchema = z.looseObject({
 });
 
 /** 200 body: the refund event, with its (negative) reward. */
-export const firstPromoterRefundResponseSchema = z.looseObject({
+export const firstPromoterRefundResponseSchema = looseObject({
   id: z.number(),
   type: z.optional(z.string()),
   /** Negative: the refunded amount in the account's currency. */
   amount_cents: z.optional(z.number()),
   reward: z.optional(
     z.nullable(
-      z.looseObject({
+      looseObject({
         id: z.optional(z.number()),
         status: z.optional(z.string()),
         /** Negative: the commission clawed back, in `unit` (cents when `unit` is "cash"). */
@@ -62,11 +62,11 @@ export const firstPromoterRefundResponseSchema = z.looseObject({
     ),
   ),
   lead: z.optional(z.nullable(leadSchema)),
-  promoter: z.optional(z.nullable(z.looseObject({ id: z.optional(z.number()), email: z.optional(z.string()) }))),
+  promoter: z.optional(z.nullable(looseObject({ id: z.optional(z.number()), email: z.optional(z.string()) }))),
 });
 
 /** 400 `{ message: "Error. Amount blank or invalid." }`, 409 `{ message }`, 404 `{ message, code }`. */
-export const firstPromoterErrorSchema = z.looseObject({
+export const firstPromoterErrorSchema = looseObject({
   message: z.string(),
   code: z.optional(z.string()),
 });

@@ -61,7 +61,7 @@ export function createRefCampaign(settings: RefCampaignSettings = {}): RefCampai
     settings,
   );
 
-  const send: RefCampaignSend = async (body, options, idempotencyKey) => {
+  const send: RefCampaignSend = (body, options, idempotencyKey) => {
     const request = {
       path: 'api/v1/conversions/refund',
       body,

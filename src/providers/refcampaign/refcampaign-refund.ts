@@ -5,6 +5,12 @@ import type { RefundCall, RefundResult, RefundStatus } from '../../spec/refund-p
 import type { RefCampaignSend } from './refcampaign-provider.js';
 import { refCampaignExternalIdSchema } from './refcampaign-schemas.js';
 
+const notSent = {
+  reason: "RefCampaign's refund call takes only externalId and amount",
+  refundedAt: "RefCampaign's refund call takes only externalId and amount",
+  customer: 'RefCampaign identifies the conversion by its externalId alone',
+};
+
 /**
  * `refund()` on RefCampaign: `conversionId` → `externalId`, the amount as integer minor units
  * in the conversion's own currency.
@@ -23,11 +29,7 @@ export async function refundWithRefCampaign(call: RefundCall, send: RefCampaignS
   }
   assertRefundable(issues, 'RefCampaign', 'refcampaign');
 
-  const warnings = unsupportedOptionWarnings(call, {
-    reason: "RefCampaign's refund call takes only externalId and amount",
-    refundedAt: "RefCampaign's refund call takes only externalId and amount",
-    customer: 'RefCampaign identifies the conversion by its externalId alone',
-  });
+  const warnings = unsupportedOptionWarnings(call, notSent);
   if (call.amount !== undefined) {
     warnings.push(
       `amount.currency was not sent: RefCampaign refunds ${call.amount.value} minor units of the conversion's own currency, which must be ${call.amount.currency}`,

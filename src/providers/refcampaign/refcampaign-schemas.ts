@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { nonEmptyString, omittable } from '../../core/validation.js';
+import { looseObject, nonEmptyString, omittable, strictObject } from '../../core/validation.js';
 
 // POST https://app.refcampaign.com/api/v1/conversions/refund
 // https://docs.refcampaign.com/docs/api/reference/conversions/postConversionsRefund
@@ -15,7 +15,7 @@ export const refCampaignAmountSchema = z.int({ error: 'must be a whole number of
 );
 
 /** Request body. Without `amount`, a full refund. */
-export const refCampaignRefundBodySchema = z.strictObject(
+export const refCampaignRefundBodySchema = strictObject(
   {
     externalId: refCampaignExternalIdSchema,
     amount: omittable(refCampaignAmountSchema),
@@ -24,16 +24,16 @@ export const refCampaignRefundBodySchema = z.strictObject(
 );
 
 const metaSchema = z.optional(
-  z.looseObject({
+  looseObject({
     timestamp: z.optional(z.string()),
     requestId: z.optional(z.string()),
   }),
 );
 
 /** 200 body, as @refcampaign/sdk reads it (the reference page shows no example). */
-export const refCampaignRefundResponseSchema = z.looseObject({
+export const refCampaignRefundResponseSchema = looseObject({
   success: z.literal(true),
-  data: z.looseObject({
+  data: looseObject({
     success: z.optional(z.literal(true)),
     conversionId: z.optional(z.string()),
     /** A second full refund of the same conversion is a no-op and says so here. */
@@ -47,9 +47,9 @@ export const refCampaignRefundResponseSchema = z.looseObject({
  * `{ success: false, error: { code, message, details }, meta: { timestamp, requestId } }`.
  * https://docs.refcampaign.com/docs/error-handling
  */
-export const refCampaignErrorSchema = z.looseObject({
+export const refCampaignErrorSchema = looseObject({
   success: z.optional(z.boolean()),
-  error: z.looseObject({
+  error: looseObject({
     code: z.optional(z.string()),
     message: z.optional(z.string()),
     details: z.optional(z.unknown()),
