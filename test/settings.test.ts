@@ -148,12 +148,14 @@ describe('other settings', () => {
     await refund({
       provider: createAffixo({
         apiKey: 'sa_live_real_0001',
-        headers: { 'x-trace-id': 'trace-1', Authorization: 'Bearer someone-else' },
+        headers: { 'x-trace-id': 'trace-1', Authorization: 'Bearer someone-else', 'Content-Type': 'text/plain', Accept: 'text/html' },
       }),
       conversionId: 'o',
     });
     expect(calls[0]?.headers['x-trace-id']).toBe('trace-1');
     expect(calls[0]?.headers.authorization).toBe('Bearer sa_live_real_0001');
+    expect(calls[0]?.headers['content-type']).toBe('application/json');
+    expect(calls[0]?.headers.accept).toBe('application/json');
   });
 
   it('lets a per-call timeout override the provider timeout', async () => {

@@ -26,7 +26,7 @@ export interface ProviderSettings {
    * documents none, so none.
    */
   rateLimit?: false | RateLimit | readonly RateLimit[];
-  /** Extra headers on every request. `Authorization` (and FirstPromoter's `Account-ID`) are set by clawback. */
+  /** Extra headers on every request. `Authorization`, `Content-Type`, `Accept` (and FirstPromoter's `Account-ID`) are clawback's. */
   headers?: Record<string, string>;
 }
 
