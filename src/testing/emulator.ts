@@ -8,7 +8,7 @@ import { FaultQueue, type Fault } from './faults.js';
 import { Ledger, type ConversionSeed } from './ledger.js';
 import { FixedWindowLimiter } from './rate-limit.js';
 import { affixoRefund } from './vendors/affixo.js';
-import { affonsoRefund } from './vendors/affonso.js';
+import { affonsoConversionId, affonsoRefund } from './vendors/affonso.js';
 import { firstPromoterRefund } from './vendors/firstpromoter.js';
 import { refCampaignRefund } from './vendors/refcampaign.js';
 import type { AffixoScope, Reply, VendorContext } from './vendors/shared.js';
@@ -99,10 +99,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The conversion a request is about, read from a copy so the vendor emulation can still read the body. */
 async function conversionIdOf(provider: ProviderName, request: Request): Promise<string | undefined> {
-  if (provider === 'affonso') {
-    const id = /\/v1\/conversions\/([^/]+)\/refund$/.exec(new URL(request.url).pathname)?.[1];
-    return id === undefined ? undefined : decodeURIComponent(id);
-  }
+  if (provider === 'affonso') return affonsoConversionId(request);
   const field = { affixo: 'external_id', refcampaign: 'externalId', firstpromoter: 'sale_event_id' }[provider];
   try {
     const value = (JSON.parse(await request.clone().text()) as Record<string, unknown>)[field];

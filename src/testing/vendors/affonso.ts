@@ -54,6 +54,12 @@ function validationError(message: string, field?: string): Reply {
   return reply(400, { success: false, error: { code: 'VALIDATION_ERROR', message, ...(field ? { field } : {}) } });
 }
 
+/** The `{id}` of `/v1/conversions/{id}/refund`, decoded; undefined on another path. */
+export function affonsoConversionId(request: Request): string | undefined {
+  const id = /\/v1\/conversions\/([^/]+)\/refund$/.exec(new URL(request.url).pathname)?.[1];
+  return id === undefined ? undefined : decodeURIComponent(id);
+}
+
 export async function affonsoRefund(context: VendorContext, request: Request): Promise<Reply> {
   const key = bearerToken(request);
   const rate = checkRate(context, 'affonso', key ?? 'anonymous');
@@ -87,7 +93,7 @@ async function decide(
   if (!key.startsWith('sk_')) return failure(401, 'INVALID_API_KEY_FORMAT', 'API keys start with sk_');
   if (!context.keys.affonso.has(key)) return failure(401, 'INVALID_API_KEY', 'Invalid API key');
 
-  const id = decodeURIComponent(/\/v1\/conversions\/([^/]+)\/refund$/.exec(new URL(request.url).pathname)?.[1] ?? '');
+  const id = affonsoConversionId(request) ?? '';
   const conversion = context.ledger.live('affonso', id);
   if (!conversion) return failure(404, 'NOT_FOUND', `Conversion ${id} not found`);
 
