@@ -71,7 +71,6 @@ export interface VendorRequest {
 
 export interface VendorResponse {
   status: number;
-  headers: Headers;
   /** Parsed JSON, or undefined for an empty body. */
   body: unknown;
   requestId: string | undefined;
@@ -206,8 +205,6 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
 }
 
 export interface Transport {
-  readonly provider: ProviderName;
-  readonly vendor: string;
   /** POSTs `request.body` as JSON, retrying where safe. Resolves with any 2xx; throws a `ClawbackError` otherwise. */
   post(request: VendorRequest): Promise<VendorResponse>;
   /** Validates a 2xx body against the vendor's documented schema, or throws `ResponseValidationError`. */
@@ -347,7 +344,7 @@ export function createTransport(config: TransportConfig): Transport {
     const acquire = (): Slot | Promise<Slot> =>
       limiter ? limiter.acquire(signal, deadline) : signal?.aborted ? ABORTED : NO_LIMIT;
 
-    let slot = limiter ? await acquire() : (acquire() as Slot);
+    let slot = await acquire();
     if (slot.outcome === 'aborted') {
       throw new AbortedError(`The ${vendor} call was aborted before it was sent.`, { ...base, retryable: true });
     }
@@ -365,7 +362,6 @@ export function createTransport(config: TransportConfig): Transport {
       if (attempt.kind === 'response' && attempt.response.ok) {
         return {
           status: attempt.response.status,
-          headers: attempt.response.headers,
           body,
           requestId: attempt.response.headers.get('x-request-id') ?? undefined,
           oversized: attempt.oversized,
@@ -471,5 +467,5 @@ export function createTransport(config: TransportConfig): Transport {
     return { data: parse(schema, response, request), response };
   }
 
-  return { provider, vendor, post, parse, send };
+  return { post, parse, send };
 }
