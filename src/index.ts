@@ -38,6 +38,7 @@ export {
 } from './core/errors.js';
 
 export type { ProviderSettings } from './core/settings.js';
+export type { Logger, ObservabilitySettings, RequestEvent, ResponseEvent } from './core/hooks.js';
 export type { RateLimit } from './core/rate-limiter.js';
 export type { FetchFunction } from './core/http.js';
 export type {

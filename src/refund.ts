@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { generateIdempotencyKey } from './core/idempotency.js';
-import { callOptionsShape, expected, idempotencyKeySchema, moneySchema, nonEmptyString, omittable, optional, parseInput, strictObject, timestampSchema } from './core/validation.js';
+import { callOptionsShape, expected, idempotencyKeySchema, matches, moneySchema, nonEmptyString, omittable, optional, parseInput, strictObject, timestampSchema } from './core/validation.js';
 import type {
   CallOptions,
   Customer,
@@ -58,7 +58,7 @@ const customerSchema = z
     {
       email: optional(
         z.string({ error: expected('an email address') }).check(
-          z.regex(/^[^\s@]+@[^\s@]+$/, 'must be an email address'),
+          matches(/^[^\s@]+@[^\s@]+$/, 'must be an email address'),
         ),
       ),
       uid: optional(nonEmptyString()),
@@ -102,7 +102,7 @@ const refundOptionsSchema = strictObject(
  */
 export async function refund<P extends RefundProvider>(options: RefundOptions<P>): Promise<RefundResult> {
   const maybeProvider = (options as { provider?: unknown } | null | undefined)?.provider;
-  const { provider, idempotencyKey, ...call } = parseInput(
+  const { provider, idempotencyKey, amount, refundedAt, ...call } = parseInput(
     refundOptionsSchema,
     options,
     'Invalid refund() options',
@@ -111,6 +111,9 @@ export async function refund<P extends RefundProvider>(options: RefundOptions<P>
   // Fixed once, before the first attempt, and sent unchanged on every retry.
   return provider.doRefund({
     ...call,
+    // Normalised here, not by schema transforms (which would add to every bundle).
+    ...(amount && { amount: { value: amount.value, currency: amount.currency.toUpperCase() } }),
+    ...(refundedAt !== undefined && { refundedAt: new Date(refundedAt).toISOString() }),
     providerOptions: call.providerOptions as ProviderOptions | undefined,
     idempotencyKey: idempotencyKey ?? generateIdempotencyKey(),
     idempotencyKeyGenerated: idempotencyKey === undefined,

@@ -29,6 +29,9 @@ const invalidOptions: Array<[string, Record<string, unknown>, string, RegExp]> =
   ['an invalid refundedAt string', { refundedAt: 'yesterday' }, 'refundedAt', /ISO 8601/],
   ['a refundedAt without a zone', { refundedAt: '2026-06-22T10:00:00' }, 'refundedAt', /ISO 8601/],
   ['an invalid Date', { refundedAt: new Date('nope') }, 'refundedAt', /valid Date/],
+  ['a day that does not exist', { refundedAt: '2026-02-30T10:00:00Z' }, 'refundedAt', /ISO 8601/],
+  ['an hour that does not exist', { refundedAt: '2026-06-22T24:00:00Z' }, 'refundedAt', /ISO 8601/],
+  ['a date without a time', { refundedAt: '2026-06-22' }, 'refundedAt', /ISO 8601/],
   ['an empty reason', { reason: '' }, 'reason', /must not be empty/],
   ['an empty customer', { customer: {} }, 'customer', /email or a uid/],
   ['a malformed email', { customer: { email: 'not-an-email' } }, 'customer.email', /email address/],
@@ -102,5 +105,20 @@ describe('refund() input that is not even an object', () => {
     const result = await refund({ provider: affonso.create(), conversionId: 'com_1', amount: { value: 100, currency: 'eur' } });
     expect(calls[0]?.body).toMatchObject({ currency: 'EUR', amount: 1 });
     expect(result.amount).toEqual({ value: 100, currency: 'EUR' });
+  });
+});
+
+describe('refundedAt forms that are accepted', () => {
+  it.each([
+    ['2024-02-29T10:00:00Z', '2024-02-29T10:00:00.000Z'],
+    ['2026-06-22T18:10+02:00', '2026-06-22T16:10:00.000Z'],
+    ['2026-06-22T18:10:00.123456+0200', '2026-06-22T16:10:00.123Z'],
+    ['2026-06-22T11:10:00-05:00', '2026-06-22T16:10:00.000Z'],
+  ])('%s is sent as %s', async (refundedAt, sent) => {
+    const [, affonso] = vendors;
+    if (!affonso) throw new Error('vendor table is empty');
+    const calls = mockPost(affonso.url, affonso.ok);
+    await refund({ provider: affonso.create(), conversionId: 'com_1', refundedAt });
+    expect(calls[0]?.body).toMatchObject({ refunded_at: sent });
   });
 });

@@ -43,15 +43,35 @@ describe.each(vendors)('$name: the API key never leaks', (vendor) => {
     ['an empty 204', () => empty(204)],
     ['a dropped connection', () => networkError()],
     ['a timeout', () => hang()],
+    ['500 with headers echoing the key', (v) => json({}, 500, { 'x-debug': `key=${v.apiKey}`, 'set-cookie': `s=${v.apiKey}` })],
   ];
 
-  it.each(replies)('%s', async (_, reply) => {
+  it.each(replies)('%s: not in the error, the logger or the hooks', async (_, reply) => {
     mockPost(vendor.url, reply(vendor));
-    const error = await refund({ provider: vendor.create({ maxRetries: 0, timeout: 100 }), ...vendor.options } as never).catch(
-      (e: unknown) => e,
-    );
+    const seen: unknown[] = [];
+    const record = (...args: unknown[]) => seen.push(args);
+    const provider = vendor.create({
+      maxRetries: 0,
+      timeout: 100,
+      logger: { debug: record, warn: record },
+      onRequest: record,
+      onResponse: record,
+    });
+    const error = await refund({ provider, ...vendor.options } as never).catch((e: unknown) => e);
     expect(ClawbackError.isInstance(error)).toBe(true);
     for (const rendering of renderings(error)) expect(rendering).not.toContain(vendor.apiKey);
+    expect(seen.length).toBeGreaterThanOrEqual(4); // request and response, each to a hook and the logger
+    expect(inspect(seen, { depth: Infinity })).not.toContain(vendor.apiKey);
+  });
+
+  it('a retried call: not in the logger or the hooks', async () => {
+    mockPost(vendor.url, json({}, 503, { 'retry-after': '0' }), vendor.ok);
+    const seen: unknown[] = [];
+    const record = (...args: unknown[]) => seen.push(args);
+    const provider = vendor.create({ logger: { debug: record, warn: record }, onRequest: record, onResponse: record });
+    await refund({ provider, ...vendor.options, idempotencyKey: 'k-1' } as never).catch(() => undefined);
+    expect(inspect(seen, { depth: Infinity })).toContain('authorization');
+    expect(inspect(seen, { depth: Infinity })).not.toContain(vendor.apiKey);
   });
 
   it('a refused connection', async () => {

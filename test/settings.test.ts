@@ -129,7 +129,13 @@ describe('other settings', () => {
     [{ headers: { 'x-trace': 5 } }, 'headers.x-trace'],
     [{ headers: { 'x-trace': 'a\r\nInjected: yes' } }, 'headers.x-trace'],
     [{ headers: { 'bad header': 'x' } }, 'headers.bad header'],
+    [{ headers: ['x-trace'] }, 'headers'],
     [{ apiKey: '' }, 'apiKey'],
+    [{ rateLimit: true }, 'rateLimit'],
+    [{ rateLimit: { limit: 0, interval: 1_000 } }, 'rateLimit.limit'],
+    [{ rateLimit: { limit: 10, interval: 1_000, burst: 2 } }, 'rateLimit.burst'],
+    [{ rateLimit: [{ limit: 10, interval: 1_000 }, { limit: 10, interval: 1.5 }] }, 'rateLimit.1.interval'],
+    [{ rateLimit: [false] }, 'rateLimit.0'],
   ])('refuses %j', (settings, field) => {
     let error: unknown;
     try {

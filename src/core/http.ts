@@ -16,9 +16,11 @@ import {
   type ClawbackError,
   type ClawbackErrorDetails,
 } from './errors.js';
+import { log, notify, redactHeaders, type ObservabilitySettings } from './hooks.js';
 import { SlidingWindowLimiter, type RateLimit, type Slot, type SlotOutcome } from './rate-limiter.js';
 import { MAX_RETRY_AFTER_MS, backoffDelay, isSafeToRetry, parseRetryAfter, type FailureKind } from './retry.js';
 import type { CallOptions, ProviderName } from '../spec/refund-provider-v1.js';
+import { VERSION } from '../version.js';
 
 export type FetchFunction = (input: Request | URL | string, init?: RequestInit) => Promise<Response>;
 
@@ -55,6 +57,7 @@ export interface TransportConfig {
   rateLimit: readonly RateLimit[];
   /** Reads the vendor's error envelope; returns `{}` for bodies it does not recognise. */
   readError: (body: unknown) => VendorErrorInfo;
+  observe: ObservabilitySettings;
 }
 
 export interface VendorRequest {
@@ -186,6 +189,31 @@ function failureKindForStatus(status: number, info: VendorErrorInfo): FailureKin
   return 'final';
 }
 
+/** Lower-cased names, so the fixed headers (lower-case too) replace any of the same name. */
+function lowerCaseNames(headers: Record<string, string>): Record<string, string> {
+  const lower: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) lower[name.toLowerCase()] = value;
+  return lower;
+}
+
+const USER_AGENT = `clawback/${VERSION}`;
+
+/**
+ * The caller's headers, then clawback's: the body is JSON and the answer read as JSON, and the
+ * credentials are the provider's, whatever the caller set. A caller's User-Agent is kept, with
+ * clawback's appended.
+ */
+function withFixedHeaders(headers: Record<string, string>, authHeaders: Record<string, string>): Record<string, string> {
+  const agent = headers['user-agent'];
+  return {
+    ...headers,
+    'user-agent': agent ? `${agent} ${USER_AGENT}` : USER_AGENT,
+    accept: 'application/json',
+    'content-type': 'application/json',
+    ...authHeaders,
+  };
+}
+
 const NO_LIMIT: Slot = { outcome: 'acquired', done: () => {} };
 const ABORTED: Slot = { outcome: 'aborted' };
 
@@ -220,11 +248,56 @@ export function createTransport(config: TransportConfig): Transport {
   const baseURL = config.baseURL.replace(/\/+$/, '');
   // The global fetch is looked up per call, so whatever patches it later (msw) is used.
   const fetchFunction = config.fetch ?? ((input: string, init: RequestInit) => globalThis.fetch(input, init));
-  // Lower-cased, so the credentials (lower-case too) replace any header of the same name.
-  const userHeaders: Record<string, string> = {};
-  for (const [name, value] of Object.entries(config.headers)) userHeaders[name.toLowerCase()] = value;
+  const userHeaders = lowerCaseNames(config.headers);
+
+  const { logger, onRequest, onResponse } = config.observe;
+  const observed = Boolean(logger?.debug || onRequest || onResponse);
 
   async function attemptOnce(
+    url: string,
+    init: { headers: Record<string, string>; body: string },
+    signal: AbortSignal | undefined,
+    timeoutMs: number,
+    slot: Slot,
+    observation: { request: VendorRequest; attempt: number; redact: (text: string) => string } | undefined,
+  ): Promise<Attempt> {
+    const started = observation && performance.now();
+    if (observation) {
+      const { request, attempt, redact } = observation;
+      const event = {
+        provider,
+        method: 'POST' as const,
+        url,
+        headers: redactHeaders(Object.entries(init.headers), redact),
+        body: request.body,
+        attempt,
+        idempotencyKey: request.idempotencyKey,
+      };
+      notify('onRequest', onRequest, event, logger);
+      log(logger, 'debug', `clawback: POST ${url} (attempt ${attempt})`, event);
+    }
+    const result = await exchange(url, init, signal, timeoutMs, slot);
+    if (observation && started !== undefined) {
+      const { request, attempt, redact } = observation;
+      const response = result.kind === 'response' ? result.response : undefined;
+      const event = {
+        provider,
+        method: 'POST' as const,
+        url,
+        attempt,
+        idempotencyKey: request.idempotencyKey,
+        status: response?.status,
+        headers: response ? redactHeaders(response.headers, redact) : {},
+        durationMs: Math.round((performance.now() - started) * 10) / 10,
+        ...(result.kind === 'response' ? {} : { failure: result.kind }),
+      };
+      notify('onResponse', onResponse, event, logger);
+      log(logger, 'debug', `clawback: ${response ? response.status : result.kind} from POST ${url} in ${event.durationMs} ms`, event);
+    }
+    return result;
+  }
+
+  async function exchange(
     url: string,
     init: { headers: Record<string, string>; body: string },
     signal: AbortSignal | undefined,
@@ -316,13 +389,15 @@ export function createTransport(config: TransportConfig): Transport {
 
   // Everything per-transport that needs the API key, built on the first call (credentials are
   // resolved lazily) and reused: the request headers and the redactor.
-  let prepared: { headers: Record<string, string>; redact: (text: string) => string } | undefined;
+  let prepared:
+    | { headers: Record<string, string>; authHeaders: Record<string, string>; redact: (text: string) => string }
+    | undefined;
   function prepare() {
     if (!prepared) {
       const { apiKey, headers: authHeaders } = config.credentials();
       prepared = {
-        // The caller's headers first: the body is JSON and the answer read as JSON, whatever they set.
-        headers: { ...userHeaders, accept: 'application/json', 'content-type': 'application/json', ...authHeaders },
+        headers: withFixedHeaders(userHeaders, authHeaders),
+        authHeaders,
         redact: redactor(apiKey),
       };
     }
@@ -330,7 +405,11 @@ export function createTransport(config: TransportConfig): Transport {
   }
 
   async function post(request: VendorRequest): Promise<VendorResponse> {
-    const { headers, redact } = prepare();
+    const { headers: settingsHeaders, authHeaders, redact } = prepare();
+    const callHeaders = request.options?.headers;
+    const headers = callHeaders
+      ? withFixedHeaders({ ...userHeaders, ...lowerCaseNames(callHeaders) }, authHeaders)
+      : settingsHeaders;
     const url = `${baseURL}/${request.path}`;
     // Serialised once: every retry sends the very same bytes.
     const init = { headers, body: JSON.stringify(request.body) };
@@ -356,7 +435,14 @@ export function createTransport(config: TransportConfig): Transport {
     }
     for (let attemptNumber = 1; ; attemptNumber++) {
       const attemptTimeout = Math.max(1, Math.min(timeoutMs, deadline - performance.now()));
-      const attempt = await attemptOnce(url, init, signal, attemptTimeout, slot);
+      const attempt = await attemptOnce(
+        url,
+        init,
+        signal,
+        attemptTimeout,
+        slot,
+        observed ? { request, attempt: attemptNumber, redact } : undefined,
+      );
       // Redacted once, before parsing, so no result, error body or message can carry the key.
       const body = attempt.kind === 'response' ? parseBody(redact(attempt.text)) : undefined;
       if (attempt.kind === 'response' && attempt.response.ok) {
@@ -380,8 +466,12 @@ export function createTransport(config: TransportConfig): Transport {
       let interruption: SlotOutcome | undefined;
       if (retryable && attempt.kind !== 'aborted' && attemptNumber <= maxRetries && wait <= MAX_RETRY_AFTER_MS) {
         if (performance.now() + wait >= deadline) interruption = 'deadline';
-        else if (!(await sleep(wait, signal))) interruption = 'aborted';
         else {
+          const failed = attempt.kind === 'response' ? attempt.response.status : attempt.kind;
+          log(logger, 'warn', `clawback: attempt ${attemptNumber} of POST ${url} failed (${failed}); retrying in ${Math.round(wait)} ms`);
+          if (!(await sleep(wait, signal))) interruption = 'aborted';
+        }
+        if (!interruption) {
           slot = await acquire();
           if (slot.outcome === 'acquired') continue;
           interruption = slot.outcome;

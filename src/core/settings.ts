@@ -1,12 +1,13 @@
 import * as z from 'zod/mini';
 import { ValidationError } from './errors.js';
 import { createTransport, type FetchFunction, type Transport, type VendorErrorInfo } from './http.js';
+import type { Logger, ObservabilitySettings } from './hooks.js';
 import type { RateLimit } from './rate-limiter.js';
-import { expected, maxRetriesSchema, nonEmptyString, optional, parseInput, strictObject, timeoutSchema } from './validation.js';
+import { expected, headersSchema, integer, maxRetriesSchema, nonEmptyString, optional, parseInput, strictObject, timeoutSchema } from './validation.js';
 import type { ProviderName } from '../spec/refund-provider-v1.js';
 
 /** Settings every `createX()` factory takes. */
-export interface ProviderSettings {
+export interface ProviderSettings extends ObservabilitySettings {
   /** Defaults to the vendor's environment variable (`AFFIXO_API_KEY`, …). Never logged. */
   apiKey?: string;
   /** Vendor origin by default; may carry a path prefix (a proxy, a local emulator). */
@@ -26,62 +27,82 @@ export interface ProviderSettings {
    * documents none, so none.
    */
   rateLimit?: false | RateLimit | readonly RateLimit[];
-  /** Extra headers on every request. `Authorization`, `Content-Type`, `Accept` (and FirstPromoter's `Account-ID`) are clawback's. */
+  /**
+   * Extra headers on every request (a call's own `headers` add to them). `Authorization`,
+   * `Content-Type`, `Accept` (and FirstPromoter's `Account-ID`) are clawback's; a `User-Agent`
+   * is sent with `clawback/<version>` appended.
+   */
   headers?: Record<string, string>;
 }
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_RETRIES = 2;
 
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const HEADER_VALUE = /^[^\0\r\n]*$/;
-
-const baseURLSchema = z.pipe(
-  z.string({ error: expected('a URL string such as "https://api.example.com"') }),
-  z.transform((value, ctx) => {
-    let url: URL | undefined;
-    try {
-      url = new URL(value);
-    } catch {
-      url = undefined;
-    }
-    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-      ctx.issues.push({ code: 'custom', input: value, message: 'must be an absolute http(s) URL' });
-    } else if (url.search || url.hash) {
-      ctx.issues.push({ code: 'custom', input: value, message: 'must not contain a query string or fragment' });
-    } else if (url.username || url.password) {
-      ctx.issues.push({ code: 'custom', input: value, message: 'must not contain credentials; use apiKey' });
-    }
-    return value;
-  }),
-);
-
-const headersSchema = z.record(
-  z.string().check(z.regex(HEADER_NAME, 'is not a valid HTTP header name')),
-  z.string({ error: expected('a string header value') }).check(
-    z.regex(HEADER_VALUE, 'must not contain line breaks or NUL characters'),
-  ),
-  { error: expected('an object of header names to string values') },
-);
+const baseURLSchema = z.string({ error: expected('a URL string such as "https://api.example.com"') }).check((ctx) => {
+  let url: URL | undefined;
+  try {
+    url = new URL(ctx.value);
+  } catch {
+    url = undefined;
+  }
+  const problem =
+    !url || (url.protocol !== 'http:' && url.protocol !== 'https:')
+      ? 'must be an absolute http(s) URL'
+      : url.search || url.hash
+        ? 'must not contain a query string or fragment'
+        : url.username || url.password
+          ? 'must not contain credentials; use apiKey'
+          : undefined;
+  if (problem) ctx.issues.push({ code: 'custom', input: ctx.value, message: problem });
+});
 
 const positiveInt = (what: string) =>
-  z.int({ error: expected(what) }).check(z.refine((value) => value > 0, 'must be greater than zero'));
+  integer(expected(what)).check(z.refine((value) => value > 0, 'must be greater than zero'));
 const rateLimitSchema = strictObject(
   { limit: positiveInt('a whole number of requests'), interval: positiveInt('a whole number of milliseconds') },
   { error: expected('{ limit, interval }, e.g. { limit: 600, interval: 60_000 }') },
 );
 
+const isFunction = (value: unknown) => typeof value === 'function';
+const functionSchema = <T>() => z.custom<T>(isFunction, { error: expected('a function') });
+
+/** `false`, one limit, or a list; each checked on its own, so an issue names its place (`rateLimit.1.limit`). */
+const rateLimitSettingSchema = z.custom<false | RateLimit | readonly RateLimit[]>().check((ctx) => {
+  const value: unknown = ctx.value;
+  if (value === false) return;
+  if (typeof value !== 'object' || value === null) {
+    ctx.issues.push({ code: 'custom', input: value, message: expected('false, { limit, interval } or a list of them')({ input: value }) });
+    return;
+  }
+  const list: unknown[] = Array.isArray(value) ? value : [value];
+  list.forEach((item, index) => {
+    const result = rateLimitSchema.safeParse(item);
+    for (const issue of result.error?.issues ?? []) {
+      ctx.issues.push({ ...issue, path: Array.isArray(value) ? [index, ...issue.path] : issue.path } as never);
+    }
+  });
+});
+
 export const providerSettingsShape = {
   apiKey: optional(nonEmptyString('a non-empty string')),
   baseURL: optional(baseURLSchema),
-  fetch: optional(z.custom<FetchFunction>((value) => typeof value === 'function', { error: expected('a function') })),
+  fetch: optional(functionSchema<FetchFunction>()),
   timeout: optional(timeoutSchema),
   maxRetries: optional(maxRetriesSchema),
   totalTimeout: optional(timeoutSchema),
-  rateLimit: optional(z.union([z.literal(false), rateLimitSchema, z.array(rateLimitSchema)], {
-    error: expected('false, { limit, interval } or a list of them'),
-  })),
+  rateLimit: optional(rateLimitSettingSchema),
   headers: optional(headersSchema),
+  logger: optional(
+    z.custom<Logger>(
+      (value) =>
+        typeof value === 'object' &&
+        value !== null &&
+        ['debug', 'warn'].every((level) => ['function', 'undefined'].includes(typeof (value as Record<string, unknown>)[level])),
+      { error: expected('a logger with debug and warn methods, such as console') },
+    ),
+  ),
+  onRequest: optional(functionSchema<ObservabilitySettings['onRequest']>()),
+  onResponse: optional(functionSchema<ObservabilitySettings['onResponse']>()),
 };
 
 /** `process.env[name]` where there is a `process` (not in edge runtimes or browsers). */
@@ -163,5 +184,6 @@ export function createProviderTransport(definition: ProviderDefinition, settings
           ? definition.defaultRateLimit(parsed)
           : ([] as RateLimit[]).concat(parsed.rateLimit),
     readError: definition.readError,
+    observe: { logger: parsed.logger, onRequest: parsed.onRequest, onResponse: parsed.onResponse },
   });
 }

@@ -1,53 +1,19 @@
 import * as z from 'zod/mini';
-// Named imports, not `z.core.…`: reaching through the namespace object makes bundlers keep all
-// of zod (400 kB) instead of the pieces used.
-import { $constructor, $ZodObjectJIT } from 'zod/v4/core';
 import { ValidationError, type ValidationIssue } from './errors.js';
 import { currencyExponent } from './money.js';
 import type { ProviderName } from '../spec/refund-provider-v1.js';
 
 type Schema<T> = z.ZodMiniType<T, unknown>;
 
-/**
- * zod/mini's object, parsed by zod core's JIT-compiled object parser ($ZodObjectJIT, which
- * classic zod uses and zod/mini does not): the same schema and the same issues, 3× faster
- * (bench/RESULTS.md). Built exactly as zod/mini builds its own object, through zod core's
- * `$constructor`, the API zod documents for schema libraries. Where `eval` is not allowed
- * (some edge runtimes), zod falls back to the ordinary parser by itself.
- */
-const miniType = z.ZodMiniType as unknown as { init(instance: unknown, definition: unknown): void };
-const ZodMiniObjectJIT = $constructor('ZodMiniObjectJIT', (instance: z.core.$ZodObject, definition: z.core.$ZodObjectDef) => {
-  $ZodObjectJIT.init(instance, definition);
-  miniType.init(instance, definition);
-  Object.defineProperty(instance, 'shape', { get: () => definition.shape });
-}) as unknown as new (definition: z.core.$ZodObjectDef) => z.ZodMiniObject;
+// Object schemas are zod/mini's own. zod core's JIT-compiled object parser ($ZodObjectJIT)
+// parsed them 3× faster, but cost 1 kB of every bundle (#5's budget is 12 kB); the SDK's CPU per
+// call stays within #6's target without it (bench/RESULTS.md).
 
-/**
- * zod's `util.normalizeParams` for the forms used here (a message, or `{ error }`): zod's
- * `util` is only importable whole, and a bundle would then carry all of it.
- */
-function normalizeParams(params?: string | z.core.$ZodObjectParams): Record<string, unknown> {
-  if (!params) return {};
-  if (typeof params === 'string') return { error: () => params };
-  const { error } = params;
-  return typeof error === 'string' ? { ...params, error: () => error } : params;
-}
+/** `z.strictObject`: unknown keys are refused. */
+export const strictObject = z.strictObject;
 
-/** `z.strictObject`, JIT-parsed: unknown keys are refused. */
-export function strictObject<T extends z.core.$ZodLooseShape>(
-  shape: T,
-  params?: string | z.core.$ZodObjectParams,
-): ReturnType<typeof z.strictObject<T>> {
-  return new ZodMiniObjectJIT({ type: 'object', shape, catchall: z.never(), ...normalizeParams(params) }) as never;
-}
-
-/** `z.looseObject`, JIT-parsed: unknown keys are kept (a vendor's new fields survive). */
-export function looseObject<T extends z.core.$ZodLooseShape>(
-  shape: T,
-  params?: string | z.core.$ZodObjectParams,
-): ReturnType<typeof z.looseObject<T>> {
-  return new ZodMiniObjectJIT({ type: 'object', shape, catchall: z.unknown(), ...normalizeParams(params) }) as never;
-}
+/** `z.looseObject`: unknown keys are kept (a vendor's new fields survive). */
+export const looseObject = z.looseObject;
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
@@ -170,11 +136,62 @@ export const omittable = <T extends z.ZodMiniType>(schema: T) => z.exactOptional
 
 const MAX_TIMEOUT = 2_147_483_647;
 
-export const timeoutSchema = z.int({ error: expected('a whole number of milliseconds') }).check(
+type Message = string | ((issue: { input?: unknown }) => string);
+
+// zod/mini has a check or schema for each rule below (z.int, z.regex, z.iso.datetime,
+// z.literal, z.union, z.record), and transforms for normalising. Written as refinements
+// instead, with normalising done after parsing, they keep ~3 kB of zod out of every bundle
+// (the README's size table); the rules are the same.
+
+/** A safe integer (`z.int`). */
+export const integer = (error: Message) => z.number({ error }).check(z.refine(Number.isSafeInteger, { error }));
+
+/** A string matching `pattern` (`z.regex`). */
+export const matches = (pattern: RegExp, message: string) => z.refine<string>((value) => pattern.test(value), message);
+
+/** Exactly one of `values` (`z.literal`, or a union of them). */
+export const oneOf = <const T extends readonly unknown[]>(values: T, error: Message) =>
+  z.custom<T[number]>((value) => values.includes(value), { error });
+
+const ISO_DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})T(?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?(?:Z|[+-](?:[01]\d|2[0-3]):?[0-5]\d)$/;
+
+/**
+ * An RFC 3339 / ISO 8601 date-time with a zone (`z.iso.datetime({ offset: true })`): "Z" or
+ * an offset, seconds and fractions optional, and a day that exists (V8's `Date.parse` takes
+ * February 30 and moves it to March).
+ */
+export function isIsoDateTime(value: string): boolean {
+  const match = ISO_DATE_TIME.exec(value);
+  if (!match) return false;
+  const [year, month, day] = match.slice(1, 4).map(Number) as [number, number, number];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const HEADER_VALUE = /^[^\0\r\n]*$/;
+
+/** Extra request headers: valid names, string values without line breaks (`z.record`). */
+export const headersSchema = z.custom<Record<string, string>>().check((ctx) => {
+  const value: unknown = ctx.value;
+  const problem = (message: string, path: string[] = []) => ctx.issues.push({ code: 'custom', input: value, path, message });
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    problem(expected('an object of header names to string values')({ input: value }));
+    return;
+  }
+  for (const [name, header] of Object.entries(value)) {
+    if (!HEADER_NAME.test(name)) problem('is not a valid HTTP header name', [name]);
+    else if (typeof header !== 'string') problem(expected('a string header value')({ input: header }), [name]);
+    else if (!HEADER_VALUE.test(header)) problem('must not contain line breaks or NUL characters', [name]);
+  }
+});
+
+export const timeoutSchema = integer(expected('a whole number of milliseconds')).check(
   z.refine((value) => value > 0 && value <= MAX_TIMEOUT, `must be between 1 and ${MAX_TIMEOUT} milliseconds`),
 );
 
-export const maxRetriesSchema = z.int({ error: expected('a whole number') }).check(
+export const maxRetriesSchema = integer(expected('a whole number')).check(
   z.refine((value) => value >= 0 && value <= 10, 'must be between 0 and 10'),
 );
 
@@ -192,25 +209,21 @@ export const callOptionsShape = {
   timeout: optional(timeoutSchema),
   maxRetries: optional(maxRetriesSchema),
   totalTimeout: optional(timeoutSchema),
+  headers: optional(headersSchema),
 };
 
 export const callOptionsSchema = strictObject(callOptionsShape, { error: expected('an object') });
 
-/** ISO 4217 code, any case; output upper-cased. */
-export const currencySchema = z.pipe(
-  z.string({ error: expected('an ISO 4217 currency code such as "USD"') }),
-  z.transform((value, ctx) => {
-    const code = value.toUpperCase();
-    if (currencyExponent(code) === undefined) {
-      ctx.issues.push({ code: 'custom', input: value, message: `is not a known ISO 4217 currency code (got "${value}")` });
-    }
-    return code;
+/** ISO 4217 code, any case (`refund()` upper-cases it after parsing). */
+export const currencySchema = z.string({ error: expected('an ISO 4217 currency code such as "USD"') }).check(
+  z.refine((value) => currencyExponent(value.toUpperCase()) !== undefined, {
+    error: (issue) => `is not a known ISO 4217 currency code (got "${issue.input}")`,
   }),
 );
 
 export const moneySchema = strictObject(
   {
-    value: z.int({ error: expected('a whole number of minor units (4950 = 49.50)') }).check(
+    value: integer(expected('a whole number of minor units (4950 = 49.50)')).check(
       z.refine((value) => value > 0, 'must be greater than zero (a number of minor units)'),
     ),
     currency: currencySchema,
@@ -223,15 +236,15 @@ export const moneySchema = strictObject(
   },
 );
 
-/** An ISO 8601 date-time with a zone, or a valid Date; output in UTC ISO form. */
+/** An ISO 8601 date-time with a zone, or a valid Date (`refund()` turns it into UTC ISO form after parsing). */
 const timestampMessage = 'must be a valid Date or an ISO 8601 date-time with a time zone, like "2026-06-22T16:10:00Z"';
-export const timestampSchema = z.pipe(
-  z.union([z.date({ error: timestampMessage }), z.iso.datetime({ offset: true, error: timestampMessage })], {
-    error: timestampMessage,
-  }),
-  z.transform((value) => new Date(value).toISOString()),
-);
+const isTimestamp = (value: unknown): value is Date | string =>
+  value instanceof Date ? !Number.isNaN(value.getTime()) : typeof value === 'string' && isIsoDateTime(value);
+export const timestampSchema = z.custom<Date | string>(isTimestamp, timestampMessage);
 
 export const idempotencyKeySchema = z.string({ error: expected('a string') }).check(
   z.refine((value) => /^[\x21-\x7e]{1,255}$/.test(value), 'must be 1 to 255 printable ASCII characters without spaces'),
 );
+
+/** A vendor's `"success": true` (`z.literal(true)`). */
+export const literalTrue = oneOf([true], 'expected true');

@@ -38,6 +38,8 @@ export interface CallOptions {
   maxRetries?: number;
   /** Overall limit in milliseconds: attempts, retry waits and rate-limit waits together (default: the provider's, none). */
   totalTimeout?: number;
+  /** Extra headers for this call, added to the provider's `headers` (same rules: the credentials stay clawback's). */
+  headers?: Record<string, string>;
 }
 
 export type RefundStatus = 'refunded' | 'partially_refunded' | 'accepted';

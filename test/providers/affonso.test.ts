@@ -226,6 +226,15 @@ describe('Affonso refund()', () => {
   });
 });
 
+describe('fields clawback does not read', () => {
+  it('does not fail a refund Affonso applied because one of them changed shape', async () => {
+    mockPost(urlFor('com_1'), json({ success: true, data: { ...conversion(), hold_period_days: '30', sale_amount: { value: 49.5 } } }));
+    const result = await refund({ provider: createAffonso({ apiKey: KEY }), conversionId: 'com_1' });
+    expect(result.status).toBe('partially_refunded');
+    expect(result.raw).toMatchObject({ data: { hold_period_days: '30' } });
+  });
+});
+
 describe('affonso.conversions.refund (native)', () => {
   it('sends the body verbatim and resolves to the conversion, like @affonso/sdk', async () => {
     const calls = mockPost(urlFor('com_abc123'), json({ success: true, data: conversion() }));

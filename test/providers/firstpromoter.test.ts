@@ -40,6 +40,14 @@ const refundEvent = {
   promoter: { id: 3920164, status: 'active', email: 'peluwydo@mailinator.com' },
 };
 
+describe('fields clawback does not read', () => {
+  it('does not fail a refund FirstPromoter applied because one of them changed shape', async () => {
+    mockPost(URL, json({ ...refundEvent, amount_cents: '-1000', lead: 'cancelled', reward: { ...refundEvent.reward, tier_level: 'one' } }));
+    const result = await refundOneDollar();
+    expect(result.commission).toEqual({ value: -200 });
+  });
+});
+
 describe('FirstPromoter refund()', () => {
   it('sends Bearer + Account-ID and the documented body: cents as a string, key as event_id', async () => {
     const calls = mockPost(URL, json(refundEvent));

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { looseObject, nonEmptyString, strictObject } from '../../core/validation.js';
+import { literalTrue, looseObject, nonEmptyString, strictObject } from '../../core/validation.js';
 
 // POST https://go.affixo.dev/v1/track/refund
 // https://docs.affixo.dev/api-reference/tracking/reverse-a-conversion.md
@@ -12,7 +12,7 @@ export const affixoRefundBodySchema = strictObject(
 
 /** 200 "Conversion reversed". */
 export const affixoRefundResponseSchema = looseObject({
-  ok: z.literal(true),
+  ok: literalTrue,
   conversion_id: z.optional(z.string()),
 });
 

@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import type { VendorErrorInfo, VendorResponse } from '../../core/http.js';
 import { createProviderTransport, type ProviderSettings } from '../../core/settings.js';
-import { optional, parseInput, parseNativeCall } from '../../core/validation.js';
+import { oneOf, optional, parseInput, parseNativeCall } from '../../core/validation.js';
 import type { CallOptions, RefundProviderV1 } from '../../spec/refund-provider-v1.js';
 import { refundWithAffonso } from './affonso-refund.js';
 import {
@@ -66,9 +66,7 @@ export function createAffonso(settings: AffonsoSettings = {}): AffonsoProvider {
       defaultBaseURL: 'https://api.affonso.io',
       apiKeyEnv: 'AFFONSO_API_KEY',
       extraSettings: {
-        plan: optional(z.union([z.literal(300), z.literal(600), z.literal(1200), z.literal(3000)], {
-          error: 'must be your plan\'s requests per minute: 300, 600, 1200 or 3000',
-        })),
+        plan: optional(oneOf([300, 600, 1200, 3000], "must be your plan's requests per minute: 300, 600, 1200 or 3000")),
       },
       authenticate: (apiKey) => ({ authorization: `Bearer ${apiKey}` }),
       defaultRateLimit: ({ plan }) => {

@@ -2,14 +2,14 @@ import * as z from 'zod/mini';
 import { ConflictError, type ValidationIssue } from '../../core/errors.js';
 import { currencyExponent } from '../../core/money.js';
 import { assertRefundable, unsupportedOptionWarnings } from '../../core/refund-call.js';
-import { optional, strictObject, validateField } from '../../core/validation.js';
+import { integer, optional, strictObject, validateField } from '../../core/validation.js';
 import type { RefundCall, RefundResult } from '../../spec/refund-provider-v1.js';
 import type { FirstPromoterSend } from './firstpromoter-provider.js';
 
 const firstPromoterOptionsSchema = strictObject(
   {
     quantity: optional(
-      z.int({ error: 'must be a whole number' }).check(z.refine((value) => value > 0, 'must be greater than zero')),
+      integer('must be a whole number').check(z.refine((value) => value > 0, 'must be greater than zero')),
     ),
     skipEmailNotification: optional(z.boolean({ error: 'must be a boolean' })),
   },

@@ -1,11 +1,11 @@
 import * as z from 'zod/mini';
-import { looseObject, nonEmptyString, optional } from '../../core/validation.js';
+import { looseObject, matches, nonEmptyString, optional } from '../../core/validation.js';
 
 // POST https://api.firstpromoter.com/api/v2/track/refund (headers: Authorization + Account-ID)
 // https://docs.firstpromoter.com/api-reference-v2/api-admin/tracking-api/refund
 
 const centsString = z.string({ error: 'must be a string of whole cents, like "4950"' }).check(
-  z.regex(/^[1-9]\d*$/, 'must be a string of whole cents greater than zero, like "4950"'),
+  matches(/^[1-9]\d*$/, 'must be a string of whole cents greater than zero, like "4950"'),
 );
 
 /**
@@ -19,8 +19,8 @@ export const firstPromoterRefundBodySchema = z
       amount: centsString,
       email: optional(nonEmptyString()),
       uid: optional(nonEmptyString()),
-      currency: optional(z.string().check(z.regex(/^[A-Za-z]{3}$/, 'must be a three-letter currency code'))),
-      quantity: optional(z.string().check(z.regex(/^[1-9]\d*$/, 'must be a string of a whole number, like "2"'))),
+      currency: optional(z.string().check(matches(/^[A-Za-z]{3}$/, 'must be a three-letter currency code'))),
+      quantity: optional(z.string().check(matches(/^[1-9]\d*$/, 'must be a string of a whole number, like "2"'))),
       sale_event_id: optional(nonEmptyString()),
       skip_email_notification: optional(z.boolean({ error: 'must be a boolean' })),
     },
@@ -33,37 +33,30 @@ export const firstPromoterRefundBodySchema = z
     }),
   );
 
-const leadSchema = looseObject({
-  id: z.optional(z.number()),
-  state: z.optional(z.string()),
-  email: z.optional(z.nullable(z.string())),
-  uid: z.optional(z.nullable(z.string())),
-});
-
-/** 200 body: the refund event, with its (negative) reward. */
+/**
+ * 200 body: the refund event, with its (negative) reward. Checked at run time: what the mapping
+ * reads. Typed (`FirstPromoterRefundResponse`): every documented field. The rest is not checked,
+ * so a change in a field clawback does not read cannot turn an applied refund into an error.
+ */
 export const firstPromoterRefundResponseSchema = looseObject({
   id: z.number(),
-  type: z.optional(z.string()),
-  /** Negative: the refunded amount in the account's currency. */
-  amount_cents: z.optional(z.number()),
   reward: z.optional(
     z.nullable(
       looseObject({
-        id: z.optional(z.number()),
-        status: z.optional(z.string()),
         /** Negative: the commission clawed back, in `unit` (cents when `unit` is "cash"). */
         amount: z.optional(z.number()),
         unit: z.optional(z.string()),
-        event_id: z.optional(z.string()),
-        conversion_amount: z.optional(z.number()),
-        tier_level: z.optional(z.number()),
-        lead: z.optional(leadSchema),
       }),
     ),
   ),
-  lead: z.optional(z.nullable(leadSchema)),
-  promoter: z.optional(z.nullable(looseObject({ id: z.optional(z.number()), email: z.optional(z.string()) }))),
 });
+
+interface FirstPromoterLead {
+  id?: number;
+  state?: string;
+  email?: string | null;
+  uid?: string | null;
+}
 
 /** 400 `{ message: "Error. Amount blank or invalid." }`, 409 `{ message }`, 404 `{ message, code }`. */
 export const firstPromoterErrorSchema = looseObject({
@@ -72,4 +65,21 @@ export const firstPromoterErrorSchema = looseObject({
 });
 
 export type FirstPromoterRefundBody = z.input<typeof firstPromoterRefundBodySchema>;
-export type FirstPromoterRefundResponse = z.output<typeof firstPromoterRefundResponseSchema>;
+/** The refund event as documented; only `id`, `reward.amount` and `reward.unit` are checked at run time. */
+export type FirstPromoterRefundResponse = Omit<z.output<typeof firstPromoterRefundResponseSchema>, 'reward'> & {
+  type?: string;
+  /** Negative: the refunded amount in the account's currency. */
+  amount_cents?: number;
+  reward?:
+    | (NonNullable<z.output<typeof firstPromoterRefundResponseSchema>['reward']> & {
+        id?: number;
+        status?: string;
+        event_id?: string;
+        conversion_amount?: number;
+        tier_level?: number;
+        lead?: FirstPromoterLead;
+      })
+    | null;
+  lead?: FirstPromoterLead | null;
+  promoter?: { id?: number; email?: string; [key: string]: unknown } | null;
+};

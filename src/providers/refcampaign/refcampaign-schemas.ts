@@ -1,16 +1,16 @@
 import * as z from 'zod/mini';
-import { looseObject, nonEmptyString, omittable, strictObject } from '../../core/validation.js';
+import { integer, literalTrue, looseObject, nonEmptyString, omittable, strictObject } from '../../core/validation.js';
 
 // POST https://app.refcampaign.com/api/v1/conversions/refund
 // https://docs.refcampaign.com/docs/api/reference/conversions/postConversionsRefund
 
 /** The id the merchant sent when it reported the conversion: 1 to 255 characters. */
 export const refCampaignExternalIdSchema = nonEmptyString().check(
-  z.maxLength(255, 'must be at most 255 characters (RefCampaign externalId)'),
+  z.refine((id) => id.length <= 255, 'must be at most 255 characters (RefCampaign externalId)'),
 );
 
 /** Integer minor units of the conversion's own currency; RefCampaign rejects decimals. */
-export const refCampaignAmountSchema = z.int({ error: 'must be a whole number of minor units (cents)' }).check(
+export const refCampaignAmountSchema = integer('must be a whole number of minor units (cents)').check(
   z.refine((value) => value > 0, 'must be greater than zero'),
 );
 
@@ -32,9 +32,9 @@ const metaSchema = z.optional(
 
 /** 200 body, as @refcampaign/sdk reads it (the reference page shows no example). */
 export const refCampaignRefundResponseSchema = looseObject({
-  success: z.literal(true),
+  success: literalTrue,
   data: looseObject({
-    success: z.optional(z.literal(true)),
+    success: z.optional(literalTrue),
     conversionId: z.optional(z.string()),
     /** A second full refund of the same conversion is a no-op and says so here. */
     alreadyRefunded: z.optional(z.boolean()),

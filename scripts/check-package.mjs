@@ -1,0 +1,55 @@
+// `npm run test:package`: the published package's shape and size, after `npm run build`.
+//   - publint --strict: package.json fields, exports, files;
+//   - attw --pack (profile node16: node10 resolution, which cannot see subpaths, is not a target):
+//     every entry, types first; `clawback/testing` is ESM only, so from CommonJS it is reached by
+//     Node ≥ 22's require(esm), which attw reports as "ESM (dynamic import only)": that single
+//     rule is waived for that single entry;
+//   - size-limit (.size-limit.json): each budget, minified and brotli'd with its dependencies.
+// Prints the sizes and writes test-results/package.json as { passed, failed }.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+
+const bin = (name) => `node_modules/.bin/${name}`;
+const results = { passed: 0, failed: 0 };
+
+function check(name, command, args) {
+  const run = spawnSync(process.execPath, [bin(command), ...args], { encoding: 'utf8' });
+  const ok = run.status === 0;
+  results[ok ? 'passed' : 'failed'] += 1;
+  console.log(`  ${ok ? '✓' : '✗'} ${name}`);
+  if (!ok) console.log(`${run.stdout}${run.stderr}`.replace(/^/gm, '    '));
+  return run;
+}
+
+console.log('package');
+check('publint --strict', 'publint', ['--strict']);
+check('attw --pack: every entry but clawback/testing', 'attw', ['--pack', '.', '--profile', 'node16', '--exclude-entrypoints', './testing']);
+check('attw --pack: clawback/testing (ESM only; require(esm) from CommonJS)', 'attw', [
+  '--pack',
+  '.',
+  '--profile',
+  'node16',
+  '--entrypoints',
+  './testing',
+  '--ignore-rules',
+  'cjs-resolves-to-esm',
+]);
+
+const sizes = spawnSync(process.execPath, [bin('size-limit'), '--json'], { encoding: 'utf8' });
+let budgets = [];
+try {
+  budgets = JSON.parse(sizes.stdout);
+} catch {
+  results.failed += 1;
+  console.log(`  ✗ size-limit did not run\n${sizes.stdout}${sizes.stderr}`.replace(/^/gm, '    '));
+}
+const kB = (bytes) => `${(bytes / 1000).toFixed(2)} kB`;
+for (const budget of budgets) {
+  results[budget.passed ? 'passed' : 'failed'] += 1;
+  console.log(`  ${budget.passed ? '✓' : '✗'} size: ${budget.name}: ${kB(budget.size)} (budget ${kB(budget.sizeLimit)})`);
+}
+
+console.log(`package: ${results.passed} passed, ${results.failed} failed`);
+mkdirSync('test-results', { recursive: true });
+writeFileSync('test-results/package.json', JSON.stringify(results));
+process.exitCode = results.failed === 0 ? 0 : 1;

@@ -1,0 +1,82 @@
+import type { ProviderName } from '../spec/refund-provider-v1.js';
+
+/**
+ * Where clawback writes what it does: `console` works, as does pino, winston or any object with
+ * these methods. `debug`: each request and response. `warn`: each retry, and hooks that threw.
+ */
+export interface Logger {
+  debug?(message: string, data?: Record<string, unknown>): void;
+  warn?(message: string, data?: Record<string, unknown>): void;
+}
+
+/** One attempt about to be sent. */
+export interface RequestEvent {
+  provider: ProviderName;
+  method: 'POST';
+  url: string;
+  /** The headers sent, lower-case names. `authorization`, and any value containing the API key, read `[redacted]`. */
+  headers: Record<string, string>;
+  /** The JSON body, as sent. */
+  body: unknown;
+  /** 1 for the first attempt, 2 for the first retry, … */
+  attempt: number;
+  idempotencyKey: string | undefined;
+}
+
+/** One attempt finished: an HTTP answer, or none (`failure`). */
+export interface ResponseEvent {
+  provider: ProviderName;
+  method: 'POST';
+  url: string;
+  attempt: number;
+  idempotencyKey: string | undefined;
+  /** HTTP status; undefined when no answer arrived. */
+  status: number | undefined;
+  /** Response headers, lower-case names, redacted like the request's (`set-cookie` too). */
+  headers: Record<string, string>;
+  /** Milliseconds from sending to the whole body read, or to the failure. */
+  durationMs: number;
+  /** Why no answer arrived. */
+  failure?: 'timeout' | 'aborted' | 'connection';
+}
+
+/** Settings for observing requests. Hooks only observe: one that throws is reported to `logger.warn` and ignored. */
+export interface ObservabilitySettings {
+  logger?: Logger;
+  onRequest?: (event: RequestEvent) => void;
+  onResponse?: (event: ResponseEvent) => void;
+}
+
+const SECRET_HEADERS = new Set(['authorization', 'cookie', 'set-cookie', 'proxy-authorization']);
+
+/** A copy of `headers` safe to hand to a hook or a log line. */
+export function redactHeaders(
+  headers: Iterable<[string, string]>,
+  redact: (text: string) => string,
+): Record<string, string> {
+  const safe: Record<string, string> = {};
+  for (const [name, value] of headers) {
+    const key = name.toLowerCase();
+    safe[key] = SECRET_HEADERS.has(key) ? '[redacted]' : redact(value);
+  }
+  return safe;
+}
+
+function safely(call: () => void): boolean {
+  try {
+    call();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Writes to the logger, if any; a logger that throws is ignored. */
+export function log(logger: Logger | undefined, level: keyof Logger, message: string, data?: Record<string, unknown>): void {
+  if (logger?.[level]) safely(() => logger[level]?.(message, data));
+}
+
+/** Calls an observer, never letting it throw into a refund: observing must not change whether money moves. */
+export function notify<T>(name: string, hook: ((event: T) => void) | undefined, event: T, logger: Logger | undefined): void {
+  if (hook && !safely(() => hook(event))) log(logger, 'warn', `clawback: the ${name} hook threw; ignored`);
+}

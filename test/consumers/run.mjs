@@ -1,0 +1,328 @@
+// Consumer smoke suite (#5): the packed tarball, installed the way users install it, performing a
+// real refund against the local emulator from every kind of project we claim to support:
+//   - ESM (.mjs) and CommonJS (.cjs) on each supported Node major (22, 24, 26; the npm `node`
+//     package provides the binaries, installed into a throwaway prefix);
+//   - TypeScript with moduleResolution node16 (ESM and CJS files) and bundler, compiled with
+//     the repo's tsc against the installed package's declarations, then run;
+//   - an edge runtime VM (@edge-runtime/vm): no process, Buffer or require, and no eval.
+// Run by `npm test` after `npm run build`; `--nodes 24` limits the matrix. Writes
+// test-results/consumers.json as { passed, failed }.
+import assert from 'node:assert/strict';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+const argNodes = process.argv.indexOf('--nodes');
+const nodeMajors = argNodes > 0 ? process.argv[argNodes + 1].split(',') : ['22', '24', '26'];
+const results = { passed: 0, failed: 0 };
+
+async function check(name, fn) {
+  try {
+    await fn();
+    results.passed += 1;
+    console.log(`  ✓ ${name}`);
+  } catch (error) {
+    results.failed += 1;
+    console.log(`  ✗ ${name}\n    ${String(error?.stack ?? error).split('\n').join('\n    ')}`);
+  }
+}
+
+const npm = (args, cwd) =>
+  execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+const work = mkdtempSync(join(tmpdir(), 'clawback-consumers-'));
+const { startEmulator, EMULATOR_API_KEYS, EMULATOR_FIRSTPROMOTER_ACCOUNT_ID } = await import(join(repo, 'dist/testing.js'));
+const emulator = await startEmulator();
+let nextId = 0;
+
+/** A fresh conversion per run, so "refunded exactly once" is checked for that run alone. */
+function seedConversion(provider) {
+  const id = `${provider === 'affonso' ? 'com' : 'order'}_${provider}_${(nextId += 1)}`;
+  emulator.emulator.seed({
+    [provider]: [
+      {
+        id,
+        sale: { value: 10_000, currency: 'USD' },
+        commission: 3_000,
+        ...(provider === 'firstpromoter' ? { lead: { uid: `lead_${id}` } } : {}),
+        ...(provider === 'refcampaign' ? { commissionStatus: 'approved' } : {}),
+      },
+    ],
+  });
+  return id;
+}
+
+/** What a consumer program needs, passed as one JSON argument (edge code has no `process.env`). */
+function job(provider) {
+  return {
+    provider,
+    conversionId: seedConversion(provider),
+    apiKey: EMULATOR_API_KEYS[provider],
+    accountId: EMULATOR_FIRSTPROMOTER_ACCOUNT_ID,
+    baseURL: emulator.baseURLs[provider],
+    // Affixo reverses whole conversions only; the others refund 25.00 of the 100.00 sale.
+    amount: provider === 'affixo' ? undefined : { value: 2_500, currency: 'USD' },
+  };
+}
+
+/** The refund a consumer made: done, for the amount asked, and exactly once in the emulator's ledger. */
+function assertRefundedOnce(job, output) {
+  const result = JSON.parse(output.trim().split('\n').at(-1));
+  assert.equal(result.provider, job.provider);
+  assert.equal(result.conversionId, job.conversionId);
+  assert.deepEqual(result.amount, job.amount);
+  const refunds = emulator.ledger.refunds({ provider: job.provider }).filter((entry) => entry.conversionId === job.conversionId);
+  assert.equal(refunds.length, 1, `${job.provider} ${job.conversionId} refunded ${refunds.length} times`);
+}
+
+// ---- the consumer programs ------------------------------------------------------------------
+// Each takes a job, picks its factory by name, refunds and prints the result as JSON.
+const factories = { affixo: 'createAffixo', affonso: 'createAffonso', refcampaign: 'createRefCampaign', firstpromoter: 'createFirstPromoter' };
+const body = (load) => `
+const job = JSON.parse(ARGV);
+${load}
+const provider = factories[job.provider]({ apiKey: job.apiKey, baseURL: job.baseURL, ...(job.provider === 'firstpromoter' ? { accountId: job.accountId } : {}) });
+const result = await refund({
+  provider,
+  conversionId: job.conversionId,
+  ...(job.amount ? { amount: job.amount } : {}),
+  ...(job.provider === 'firstpromoter' ? { customer: { uid: 'lead_' + job.conversionId } } : {}),
+});
+console.log(JSON.stringify(result));
+`;
+
+const esm = body(`
+import { refund } from 'clawback';
+import { createAffixo } from 'clawback/affixo';
+import { createAffonso } from 'clawback/affonso';
+import { createRefCampaign } from 'clawback/refcampaign';
+import { createFirstPromoter } from 'clawback/firstpromoter';
+const factories = { affixo: createAffixo, affonso: createAffonso, refcampaign: createRefCampaign, firstpromoter: createFirstPromoter };
+`).replace('ARGV', 'process.argv[2]');
+
+const cjs = `(async () => {${body(`
+const { refund } = require('clawback');
+const factories = {
+  affixo: require('clawback/affixo').createAffixo,
+  affonso: require('clawback/affonso').createAffonso,
+  refcampaign: require('clawback/refcampaign').createRefCampaign,
+  firstpromoter: require('clawback/firstpromoter').createFirstPromoter,
+};
+// The error classes of both builds share a brand, so isInstance works across them.
+const { ClawbackError } = require('clawback');
+if (typeof ClawbackError.isInstance !== 'function') throw new Error('no isInstance');
+`).replace('ARGV', 'process.argv[2]')}})().catch((error) => { console.error(error); process.exitCode = 1; });`;
+
+// TypeScript: typed imports, a compile-time refusal (proving the declarations were found, since
+// with `any` types the @ts-expect-error would itself be an error), then the same refund.
+const ts = (moduleSystem) => `
+declare const process: { argv: string[] };
+import { refund, ValidationError, type RefundResult } from 'clawback';
+import { createAffixo } from 'clawback/affixo';
+import { createAffonso, type AffonsoConversion } from 'clawback/affonso';
+import { createRefCampaign } from 'clawback/refcampaign';
+import { createFirstPromoter } from 'clawback/firstpromoter';
+
+interface Job { provider: 'affixo' | 'affonso' | 'refcampaign' | 'firstpromoter'; conversionId: string; apiKey: string; accountId: string; baseURL: string }
+
+async function main(job: Job): Promise<RefundResult> {
+  // @ts-expect-error amount is integer minor units in an object, not a number
+  void (() => refund({ provider: createAffixo({ apiKey: 'k' }), conversionId: 'o', amount: 25 }));
+  const typed: AffonsoConversion['sales_status'] = 'refunded';
+  void typed;
+  void ValidationError;
+  const settings = { apiKey: job.apiKey, baseURL: job.baseURL };
+  const amount = { value: 2500, currency: 'USD' };
+  switch (job.provider) {
+    case 'affixo': return refund({ provider: createAffixo(settings), conversionId: job.conversionId });
+    case 'affonso': return refund({ provider: createAffonso(settings), conversionId: job.conversionId, amount });
+    case 'refcampaign': return refund({ provider: createRefCampaign(settings), conversionId: job.conversionId, amount });
+    case 'firstpromoter':
+      return refund({
+        provider: createFirstPromoter({ ...settings, accountId: job.accountId }),
+        conversionId: job.conversionId,
+        amount,
+        customer: { uid: 'lead_' + job.conversionId },
+      });
+  }
+}
+${moduleSystem === 'esm' ? 'console.log(JSON.stringify(await main(JSON.parse(process.argv[2] as string) as Job)));' : 'main(JSON.parse(process.argv[2] as string) as Job).then((result) => console.log(JSON.stringify(result)));'}
+`;
+
+// ---- pack and install -----------------------------------------------------------------------
+console.log(`consumers (in ${work})`);
+const [{ filename }] = JSON.parse(npm(['pack', '--json', '--pack-destination', work], repo));
+const tarball = join(work, filename);
+const app = join(work, 'app');
+mkdirSync(app);
+writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer-app', private: true, version: '1.0.0' }));
+npm(['install', '--no-package-lock', '--prefer-offline', tarball], app);
+writeFileSync(join(app, 'esm.mjs'), esm);
+writeFileSync(join(app, 'cjs.cjs'), cjs);
+
+await check('the tarball holds dist, README, CHANGELOG and package.json, nothing else', async () => {
+  const listed = JSON.parse(npm(['pack', '--dry-run', '--json'], repo))[0].files.map((file) => file.path);
+  const unexpected = listed.filter((path) => !/^(dist\/|README\.md$|CHANGELOG\.md$|package\.json$|LICENSE$)/.test(path));
+  assert.deepEqual(unexpected, []);
+  assert.ok(!listed.some((path) => path.endsWith('.map') && !path.startsWith('dist/')));
+});
+
+await check('the installed package has zod as its only dependency', async () => {
+  const installed = JSON.parse(readFileSync(join(app, 'node_modules/clawback/package.json'), 'utf8'));
+  assert.deepEqual(Object.keys(installed.dependencies), ['zod']);
+});
+
+// ---- TypeScript projects --------------------------------------------------------------------
+const tsc = join(repo, 'node_modules/typescript/bin/tsc');
+const tsProjects = {
+  'node16 (ESM, .mts)': { dir: 'ts-node16-esm', file: 'index.mts', out: 'index.mjs', options: { module: 'node16', moduleResolution: 'node16' }, system: 'esm' },
+  'node16 (CommonJS, .cts)': { dir: 'ts-node16-cjs', file: 'index.cts', out: 'index.cjs', options: { module: 'node16', moduleResolution: 'node16' }, system: 'cjs' },
+  bundler: { dir: 'ts-bundler', file: 'index.ts', out: 'index.js', options: { module: 'esnext', moduleResolution: 'bundler' }, system: 'esm' },
+};
+for (const [name, project] of Object.entries(tsProjects)) {
+  const dir = join(app, project.dir);
+  mkdirSync(dir);
+  writeFileSync(join(dir, project.file), ts(project.system));
+  // The bundler project's output is ESM in .js: it needs its own package.json saying so.
+  if (project.dir === 'ts-bundler') writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
+  writeFileSync(
+    join(dir, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: { target: 'es2022', strict: true, skipLibCheck: false, types: [], outDir: 'out', ...project.options },
+      files: [project.file],
+    }),
+  );
+  if (project.dir === 'ts-bundler') {
+    mkdirSync(join(dir, 'out'), { recursive: true });
+    writeFileSync(join(dir, 'out/package.json'), JSON.stringify({ type: 'module' }));
+  }
+  await check(`TypeScript ${name}: compiles against the published declarations`, async () => {
+    const run = spawnSync(process.execPath, [tsc, '-p', dir], { encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stdout + run.stderr);
+  });
+  project.program = join(dir, 'out', project.out);
+}
+
+// ---- the Node matrix ------------------------------------------------------------------------
+/** A Node binary of this major: this one if it matches, else the npm `node` package in a throwaway prefix. */
+function nodeBinary(major) {
+  if (process.versions.node.split('.')[0] === major) return process.execPath;
+  const prefix = join(work, `node-${major}`);
+  mkdirSync(prefix);
+  writeFileSync(join(prefix, 'package.json'), JSON.stringify({ private: true }));
+  npm(['install', '--no-package-lock', `node@${major}`], prefix);
+  return join(prefix, 'node_modules/node/bin/node');
+}
+
+// Asynchronous: the emulator answering the consumer runs in this very process.
+const run = async (binary, program, jobData) => {
+  const { stdout } = await promisify(execFile)(binary, [program, JSON.stringify(jobData)], { cwd: app, timeout: 60_000 });
+  return stdout;
+};
+
+for (const major of nodeMajors) {
+  let binary;
+  await check(`Node ${major}: installs from the npm node package`, async () => {
+    binary = nodeBinary(major);
+    const version = execFileSync(binary, ['--version'], { encoding: 'utf8' }).trim();
+    assert.match(version, new RegExp(`^v${major}\\.`));
+    console.log(`    (${version})`);
+  });
+  if (!binary) continue;
+  const programs = {
+    'ESM .mjs': join(app, 'esm.mjs'),
+    'CommonJS .cjs': join(app, 'cjs.cjs'),
+    ...Object.fromEntries(Object.entries(tsProjects).map(([name, project]) => [`TypeScript ${name}`, project.program])),
+  };
+  for (const [name, program] of Object.entries(programs)) {
+    for (const provider of name.startsWith('TypeScript') ? ['affonso'] : Object.keys(factories)) {
+      await check(`Node ${major}, ${name}: refund() → ${provider}, applied once`, async () => {
+        const work = job(provider);
+        assertRefundedOnce(work, await run(binary, program, work));
+      });
+    }
+  }
+  await check(`Node ${major}: require('clawback/testing') loads the ESM-only entry (require(esm))`, async () => {
+    const outcome = spawnSync(binary, ['-e', "console.log(typeof require('clawback/testing').startEmulator)"], {
+      cwd: app,
+      encoding: 'utf8',
+    });
+    // msw is an optional peer the app did not install; what matters is that Node resolved and
+    // loaded the entry through the "default" condition, not ERR_PACKAGE_PATH_NOT_EXPORTED.
+    assert.doesNotMatch(outcome.stderr, /ERR_PACKAGE_PATH_NOT_EXPORTED|ERR_REQUIRE_ESM/);
+    assert.ok(outcome.stdout.trim() === 'function' || /Cannot find (package|module) 'msw/.test(outcome.stderr), outcome.stderr);
+  });
+}
+
+// ---- edge runtime VM ------------------------------------------------------------------------
+await check('edge runtime VM (no process, Buffer, require or eval): refund() → every provider, applied once', async () => {
+  const { build } = await import('esbuild');
+  const { EdgeVM } = await import('@edge-runtime/vm');
+  // Bundled from the installed package the way edge bundlers do (browser/worker conditions).
+  const bundle = await build({
+    stdin: {
+      contents: `import { refund } from 'clawback';
+        import { createAffixo } from 'clawback/affixo';
+        import { createAffonso } from 'clawback/affonso';
+        import { createRefCampaign } from 'clawback/refcampaign';
+        import { createFirstPromoter } from 'clawback/firstpromoter';
+        globalThis.clawback = { refund, factories: { affixo: createAffixo, affonso: createAffonso, refcampaign: createRefCampaign, firstpromoter: createFirstPromoter } };`,
+      resolveDir: app,
+    },
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    conditions: ['edge-light', 'worker'],
+    write: false,
+    logLevel: 'silent',
+  });
+  const vm = new EdgeVM(); // code generation (eval, new Function) disabled, as on the edge
+  assert.equal(vm.evaluate('[typeof process, typeof Buffer, typeof require, typeof module].join()'), 'undefined,undefined,undefined,undefined');
+  assert.throws(() => vm.evaluate('eval("1")'), /Code generation from strings disallowed/);
+  vm.evaluate(bundle.outputFiles[0].text);
+  for (const provider of Object.keys(factories)) {
+    const work = job(provider);
+    const result = await vm.evaluate(`(async () => {
+      const job = ${JSON.stringify(work)};
+      const provider = clawback.factories[job.provider]({ apiKey: job.apiKey, baseURL: job.baseURL, ...(job.provider === 'firstpromoter' ? { accountId: job.accountId } : {}) });
+      return JSON.stringify(await clawback.refund({
+        provider,
+        conversionId: job.conversionId,
+        ...(job.amount ? { amount: job.amount } : {}),
+        ...(job.provider === 'firstpromoter' ? { customer: { uid: 'lead_' + job.conversionId } } : {}),
+      }));
+    })()`);
+    assertRefundedOnce(work, result);
+  }
+});
+
+await check('edge runtime VM: the API key comes from settings alone (no process.env to fall back to)', async () => {
+  const { build } = await import('esbuild');
+  const { EdgeVM } = await import('@edge-runtime/vm');
+  const bundle = await build({
+    stdin: { contents: `export { refund } from 'clawback'; export { createAffonso } from 'clawback/affonso';`, resolveDir: app },
+    bundle: true,
+    format: 'iife',
+    globalName: 'clawback',
+    platform: 'browser',
+    write: false,
+    logLevel: 'silent',
+  });
+  const vm = new EdgeVM();
+  vm.evaluate(bundle.outputFiles[0].text);
+  const error = await vm.evaluate(
+    `clawback.refund({ provider: clawback.createAffonso(), conversionId: 'com_1' }).then(() => 'resolved', (error) => error.name + ': ' + error.message)`,
+  );
+  assert.match(error, /^ValidationError: .*apiKey: is missing: pass apiKey to createAffonso\(\) or set the AFFONSO_API_KEY environment variable/);
+});
+
+await emulator.close();
+rmSync(work, { recursive: true, force: true });
+console.log(`consumers: ${results.passed} passed, ${results.failed} failed`);
+mkdirSync(join(repo, 'test-results'), { recursive: true });
+writeFileSync(join(repo, 'test-results/consumers.json'), JSON.stringify(results));
+process.exitCode = results.failed === 0 ? 0 : 1;
