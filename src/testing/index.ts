@@ -1,7 +1,8 @@
 /**
  * `clawback/testing`: a stateful emulator of the four vendors' refund APIs, mounted as msw
  * handlers (`emulatorHandlers`) or as a real HTTP server on loopback (`startEmulator`).
- * ESM only, because msw 3 is; `emulatorHandlers` needs msw installed.
+ * ESM only, because msw 3 is (Node >= 22.12 also loads it from `require()`, through
+ * require(esm)); msw must be installed.
  */
 export {
   EMULATOR_API_KEYS,
