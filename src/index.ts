@@ -1,4 +1,11 @@
 export { refund, type RefundOptions, type RefundFieldsByProvider, type RefundProvider } from './refund.js';
+export {
+  deriveIdempotencyKey,
+  refundMany,
+  type RefundManyOptions,
+  type RefundManyOutcome,
+  type RefundManyProgress,
+} from './refund-many.js';
 
 export { createAffixo, type AffixoProvider, type AffixoSettings } from './providers/affixo/affixo-provider.js';
 export { createAffonso, type AffonsoPlan, type AffonsoProvider, type AffonsoSettings } from './providers/affonso/affonso-provider.js';

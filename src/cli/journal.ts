@@ -1,0 +1,92 @@
+import { closeSync, existsSync, fdatasyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { FileError } from './rows.js';
+
+/**
+ * The run's journal: JSON Lines, one header, then one entry per row as it settles. Each line is
+ * written and flushed to disk before the next row's outcome, so a run killed at any point
+ * leaves every settled row recorded. `--resume` skips the rows recorded as done.
+ *
+ * A row killed in flight has no entry; resuming sends it again with the same idempotency key
+ * (derived from the row), and the vendor replays it instead of refunding twice.
+ */
+export interface JournalHeader {
+  type: 'header';
+  version: 1;
+  provider: string;
+  /** SHA-256 of the refunds file: resuming against an edited file is refused. */
+  fileHash: string;
+  rows: number;
+}
+
+export interface JournalEntry {
+  type: 'row';
+  row: number;
+  conversionId: string;
+  idempotencyKey: string | undefined;
+  outcome: 'refunded' | 'duplicate' | 'failed';
+  status?: string;
+  error?: { class: string; code?: string | undefined; message: string; retryable: boolean; ambiguous: boolean };
+}
+
+export class Journal {
+  readonly #fd: number;
+
+  private constructor(fd: number) {
+    this.#fd = fd;
+  }
+
+  /** A new journal; refuses to replace an existing one (that is what `--resume` is for). */
+  static create(path: string, header: JournalHeader): Journal {
+    if (existsSync(path)) {
+      throw new FileError(
+        `${path} exists: a run of this file was started before. Add --resume to skip the rows it finished, or remove the journal to start over`,
+      );
+    }
+    const journal = new Journal(openSync(path, 'wx'));
+    journal.#write(header);
+    return journal;
+  }
+
+  /** Reopens a journal to append to it; returns the rows already done (refunded or duplicate). */
+  static resume(path: string, expected: Omit<JournalHeader, 'type' | 'version'>): { journal: Journal; done: Set<number> } {
+    if (!existsSync(path)) throw new FileError(`--resume: there is no journal at ${path}`);
+    const lines = readFileSync(path, 'utf8').split('\n');
+    const done = new Set<number>();
+    let header: JournalHeader | undefined;
+    for (const [index, line] of lines.entries()) {
+      if (line.trim() === '') continue;
+      let entry: JournalHeader | JournalEntry;
+      try {
+        entry = JSON.parse(line) as JournalHeader | JournalEntry;
+      } catch {
+        // Only the last line can be cut short (the run was killed while writing it).
+        if (index >= lines.length - 2) break;
+        throw new FileError(`${path}, line ${index + 1}: not a journal line`);
+      }
+      if (entry.type === 'header') header = entry;
+      else if (entry.outcome === 'refunded' || entry.outcome === 'duplicate') done.add(entry.row);
+      else done.delete(entry.row);
+    }
+    if (!header) throw new FileError(`${path} is not a clawback journal (no header)`);
+    if (header.provider !== expected.provider) {
+      throw new FileError(`${path} is a journal of a ${header.provider} run, not ${expected.provider}`);
+    }
+    if (header.fileHash !== expected.fileHash || header.rows !== expected.rows) {
+      throw new FileError(`${path} was written for a different version of the refunds file: the file changed since that run`);
+    }
+    return { journal: new Journal(openSync(path, 'a')), done };
+  }
+
+  record(entry: JournalEntry): void {
+    this.#write(entry);
+  }
+
+  close(): void {
+    closeSync(this.#fd);
+  }
+
+  #write(line: JournalHeader | JournalEntry): void {
+    writeSync(this.#fd, `${JSON.stringify(line)}\n`);
+    fdatasyncSync(this.#fd);
+  }
+}

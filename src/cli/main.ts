@@ -1,0 +1,389 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import cliProgress from 'cli-progress';
+import { ClawbackError, ConnectionError } from '../core/errors.js';
+import { createAffixo } from '../providers/affixo/affixo-provider.js';
+import { createAffonso, type AffonsoPlan } from '../providers/affonso/affonso-provider.js';
+import { createFirstPromoter } from '../providers/firstpromoter/firstpromoter-provider.js';
+import { createRefCampaign } from '../providers/refcampaign/refcampaign-provider.js';
+import { deriveIdempotencyKey, refundMany, type RefundManyOutcome } from '../refund-many.js';
+import type { RefundOptions, RefundProvider } from '../refund.js';
+import type { ProviderName } from '../spec/refund-provider-v1.js';
+import { startEmulator } from '../testing/server.js';
+import type { ConversionSeeds } from '../testing/emulator.js';
+import { VERSION } from '../version.js';
+import { Journal, type JournalEntry } from './journal.js';
+import { FileError, parseCsv, parseJsonLines, toRequest, type AmountUnit, type RowRequest } from './rows.js';
+
+/** Exit codes: 0 every row refunded (or already), 1 some rows failed, 2 nothing sent (bad usage or file), 130 interrupted. */
+const EXIT = { ok: 0, failures: 1, refused: 2, interrupted: 130 } as const;
+
+const providerNames = ['affixo', 'affonso', 'refcampaign', 'firstpromoter'] as const satisfies readonly ProviderName[];
+
+interface RefundCommandOptions {
+  provider: ProviderName;
+  file: string;
+  format?: 'csv' | 'jsonl';
+  amountUnit?: AmountUnit;
+  dryRun?: boolean;
+  resume?: boolean;
+  journal?: string;
+  report?: string;
+  concurrency: number;
+  baseUrl?: string;
+  plan?: AffonsoPlan;
+}
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+const err = (line: string) => process.stderr.write(`${line}\n`);
+
+function positiveInt(value: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1 || number > 64) throw new InvalidArgumentError('must be a whole number from 1 to 64');
+  return number;
+}
+
+/** The provider the run sends through; API keys (and FirstPromoter's account id) from the usual environment variables. */
+function createProvider(options: RefundCommandOptions, overrides: Record<string, unknown> = {}): RefundProvider {
+  const settings = { ...(options.baseUrl ? { baseURL: options.baseUrl } : {}), ...overrides };
+  switch (options.provider) {
+    case 'affixo':
+      return createAffixo(settings);
+    case 'affonso':
+      return createAffonso({ ...settings, ...(options.plan ? { plan: options.plan } : {}) });
+    case 'refcampaign':
+      return createRefCampaign(settings);
+    case 'firstpromoter':
+      return createFirstPromoter(settings);
+  }
+}
+
+function readRequests(options: RefundCommandOptions): { requests: RowRequest[]; fileHash: string } {
+  let text: string;
+  try {
+    text = readFileSync(options.file, 'utf8');
+  } catch (error) {
+    throw new FileError(`cannot read ${options.file}: ${(error as Error).message}`);
+  }
+  const format = options.format ?? (['.jsonl', '.ndjson'].includes(extname(options.file).toLowerCase()) ? 'jsonl' : 'csv');
+  const rows = format === 'jsonl' ? parseJsonLines(text, options.file) : parseCsv(text, options.file);
+  if (rows.length === 0) throw new FileError(`${options.file} has no rows`);
+  return {
+    requests: rows.map((row) => toRequest(row, options.amountUnit)),
+    fileHash: createHash('sha256').update(text).digest('hex'),
+  };
+}
+
+type Item = RefundOptions<RefundProvider>;
+const itemFor = (provider: RefundProvider, request: Extract<RowRequest, { ok: true }>): Item =>
+  ({ provider, ...request.options }) as Item;
+
+/**
+ * Every row through the SDK's own path, with a fetch that records the request instead of
+ * sending it: the same validation, the same mapping, the exact body that would go out.
+ * Returns, per row, the problems or the request it would send.
+ */
+async function rehearse(options: RefundCommandOptions, requests: RowRequest[]) {
+  const captured = new Map<number, { url: string; body: string }>();
+  let current = -1;
+  const capture = async (input: Request | URL | string, init?: RequestInit): Promise<Response> => {
+    captured.set(current, { url: String(input), body: String(init?.body ?? '') });
+    throw new Error('dry run: not sent');
+  };
+  // Placeholders where the environment has no credentials yet: a dry run needs none.
+  const placeholders = {
+    apiKey: process.env[`${options.provider.toUpperCase()}_API_KEY`]?.trim() || 'dry_run_placeholder_key',
+    ...(options.provider === 'firstpromoter' ? { accountId: process.env.FIRSTPROMOTER_ACCOUNT_ID?.trim() || 'dry_run_account' } : {}),
+  };
+  const provider = createProvider(options, { ...placeholders, fetch: capture, rateLimit: false, maxRetries: 0 });
+  const valid = requests.filter((request): request is Extract<RowRequest, { ok: true }> => request.ok);
+  // One at a time, so each captured request is matched to its row.
+  const outcomes = new Map<number, RefundManyOutcome>();
+  for (const request of valid) {
+    current = request.row;
+    const [outcome] = await refundMany([itemFor(provider, request)], { concurrency: 1 });
+    outcomes.set(request.row, outcome as RefundManyOutcome);
+  }
+  // Duplicate keys across rows are a whole-batch property: plan them together.
+  const keys = new Map<string, number>();
+  const result = new Map<number, { problems: string[] } | { key: string | undefined; sent: { url: string; body: string } }>();
+  for (const request of requests) {
+    if (!request.ok) {
+      result.set(request.row, { problems: request.problems });
+      continue;
+    }
+    const outcome = outcomes.get(request.row) as RefundManyOutcome;
+    const sent = captured.get(request.row);
+    if (outcome.ok || !sent || !ConnectionError.isInstance(outcome.error)) {
+      const error = outcome.ok ? undefined : outcome.error;
+      const problems = error && 'issues' in error ? (error.issues as Array<{ path: string; message: string }>).map((issue) => `${issue.path}: ${issue.message}`) : [error?.message ?? 'not sent'];
+      result.set(request.row, { problems });
+      continue;
+    }
+    const key = request.options.idempotencyKey ?? (await deriveIdempotencyKey({ provider, ...request.options }));
+    const first = keys.get(key);
+    if (first !== undefined) {
+      result.set(request.row, {
+        problems: [`idempotency_key: row ${first} would be sent with the same key (same conversion and amount), so the vendor would not refund this one. Give each row its own idempotency_key if both refunds are meant`],
+      });
+      continue;
+    }
+    keys.set(key, request.row);
+    result.set(request.row, { key, sent });
+  }
+  return result;
+}
+
+function describeError(error: ClawbackError): NonNullable<JournalEntry['error']> {
+  return { class: error.name, code: error.code, message: error.message, retryable: error.retryable, ambiguous: error.ambiguous };
+}
+
+function csvCell(value: unknown): string {
+  const text = value === undefined || value === null ? '' : String(value);
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+function writeReport(path: string, failures: Array<{ row: number; conversionId: string; idempotencyKey: string | undefined; error: NonNullable<JournalEntry['error']> }>) {
+  if (extname(path).toLowerCase() === '.json') {
+    writeFileSync(path, `${JSON.stringify(failures, null, 2)}\n`);
+    return;
+  }
+  const header = ['row', 'conversion_id', 'error_class', 'code', 'message', 'retryable', 'ambiguous', 'idempotency_key'];
+  const lines = failures.map((failure) =>
+    [failure.row, failure.conversionId, failure.error.class, failure.error.code, failure.error.message, failure.error.retryable, failure.error.ambiguous, failure.idempotencyKey]
+      .map(csvCell)
+      .join(','),
+  );
+  writeFileSync(path, `${[header.join(','), ...lines].join('\n')}\n`);
+}
+
+/** A progress bar with rate and ETA on a terminal; plain lines (one per row, and a status every 10 s) otherwise. */
+function progressReporter(total: number, skipped: number) {
+  const started = performance.now();
+  const rate = (done: number) => done / Math.max((performance.now() - started) / 1000, 0.001);
+  if (process.stderr.isTTY) {
+    const bar = new cliProgress.SingleBar(
+      {
+        format: 'refunding {bar} {value}/{total} | {rate}/s | ETA {eta_formatted} | failed {failed}',
+        stream: process.stderr,
+        etaBuffer: 50,
+        hideCursor: true,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    bar.start(total, 0, { rate: '0.0', failed: 0 });
+    return {
+      row: (done: number, failed: number) => bar.update(done, { rate: rate(done).toFixed(1), failed }),
+      stop: () => bar.stop(),
+    };
+  }
+  let last = started;
+  return {
+    row: (done: number, failed: number, line?: string) => {
+      if (line) out(line);
+      const now = performance.now();
+      if (now - last >= 10_000 || done === total) {
+        last = now;
+        const perSecond = rate(done);
+        const eta = perSecond > 0 ? Math.ceil((total - done) / perSecond) : 0;
+        out(`progress: ${done + skipped}/${total + skipped} rows, ${perSecond.toFixed(1)}/s, ETA ${eta} s, ${failed} failed`);
+      }
+    },
+    stop: () => {},
+  };
+}
+
+async function refundCommand(options: RefundCommandOptions): Promise<number> {
+  const { requests, fileHash } = readRequests(options);
+  const rehearsal = await rehearse(options, requests);
+  const invalid = [...rehearsal.entries()].filter(([, entry]) => 'problems' in entry) as Array<[number, { problems: string[] }]>;
+
+  if (options.dryRun) {
+    for (const [row, entry] of rehearsal) {
+      if ('problems' in entry) out(`row ${row}: INVALID: ${entry.problems.join('; ')}`);
+      else out(`row ${row}: POST ${entry.sent.url} ${entry.sent.body}`);
+    }
+    out(`dry run: ${rehearsal.size - invalid.length} rows valid, ${invalid.length} invalid; nothing was sent`);
+    return invalid.length === 0 ? EXIT.ok : EXIT.refused;
+  }
+  if (invalid.length > 0) {
+    for (const [row, { problems }] of invalid) err(`row ${row}: ${problems.join('; ')}`);
+    err(`${invalid.length} of ${requests.length} rows are invalid; nothing was sent. Fix them (check with --dry-run) and run again.`);
+    return EXIT.refused;
+  }
+
+  const credentials = [`${options.provider.toUpperCase()}_API_KEY`, ...(options.provider === 'firstpromoter' ? ['FIRSTPROMOTER_ACCOUNT_ID'] : [])];
+  const missing = credentials.filter((name) => !process.env[name]?.trim());
+  if (missing.length > 0) {
+    err(`${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set; nothing was sent.`);
+    return EXIT.refused;
+  }
+
+  const journalPath = options.journal ?? `${options.file}.journal.jsonl`;
+  const header = { provider: options.provider, fileHash, rows: requests.length };
+  let journal: Journal;
+  let done = new Set<number>();
+  if (options.resume) ({ journal, done } = Journal.resume(journalPath, header));
+  else journal = Journal.create(journalPath, { type: 'header', version: 1, ...header });
+
+  const provider = createProvider(options);
+  const pending = (requests as Array<Extract<RowRequest, { ok: true }>>).filter((request) => !done.has(request.row));
+  if (done.size > 0) out(`resuming: ${done.size} rows already done in ${journalPath}, ${pending.length} to go`);
+
+  const controller = new AbortController();
+  let interrupted = false;
+  const onSignal = () => {
+    if (interrupted) return;
+    interrupted = true;
+    err('\ninterrupted: stopping; rows in flight are recorded as failed and are safe to resume (same idempotency keys)');
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const counts = { refunded: 0, duplicates: 0, failedByClass: new Map<string, number>() };
+  const failures: Parameters<typeof writeReport>[1] = [];
+  const progress = progressReporter(pending.length, done.size);
+  try {
+    await refundMany(
+      pending.map((request) => itemFor(provider, request)),
+      {
+        concurrency: options.concurrency,
+        signal: controller.signal,
+        onProgress: ({ done: settled, failed, outcome }) => {
+          const request = pending[outcome.index] as Extract<RowRequest, { ok: true }>;
+          const base = { type: 'row' as const, row: request.row, conversionId: request.options.conversionId };
+          let line: string;
+          if (outcome.ok) {
+            const { duplicate, status, idempotencyKey } = outcome.result;
+            journal.record({ ...base, idempotencyKey, outcome: duplicate ? 'duplicate' : 'refunded', status });
+            if (duplicate) counts.duplicates += 1;
+            else counts.refunded += 1;
+            line = `row ${request.row} ${request.options.conversionId}: ${duplicate ? 'already refunded (duplicate)' : status}`;
+          } else {
+            const error = describeError(outcome.error);
+            journal.record({ ...base, idempotencyKey: outcome.error.idempotencyKey, outcome: 'failed', error });
+            counts.failedByClass.set(error.class, (counts.failedByClass.get(error.class) ?? 0) + 1);
+            failures.push({ row: request.row, conversionId: request.options.conversionId, idempotencyKey: outcome.error.idempotencyKey, error });
+            line = `row ${request.row} ${request.options.conversionId}: FAILED ${error.class}: ${error.message}`;
+          }
+          progress.row(settled, failed, line);
+        },
+      },
+    );
+  } finally {
+    progress.stop();
+    journal.close();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+
+  const failed = failures.length;
+  out('');
+  out(`summary (${options.provider}, ${options.file}):`);
+  out(`  refunded:                      ${counts.refunded}`);
+  out(`  already refunded (duplicate):   ${counts.duplicates}`);
+  if (done.size > 0) out(`  done in an earlier run:        ${done.size}`);
+  out(`  failed:                        ${failed}`);
+  for (const [name, count] of [...counts.failedByClass].sort((a, b) => b[1] - a[1])) out(`    ${name}: ${count}`);
+  out(`  journal:                       ${journalPath}`);
+  if (failed > 0) {
+    const reportPath = options.report ?? `${options.file}.failures.csv`;
+    writeReport(reportPath, failures);
+    out(`  failures report:               ${reportPath}`);
+    out(
+      interrupted
+        ? 'Run the same command with --resume to finish: done rows are skipped, the rest are sent with the same idempotency keys.'
+        : 'Rows that failed with a retryable error can be sent again safely: run the same command with --resume.',
+    );
+  }
+  if (interrupted) return EXIT.interrupted;
+  return failed === 0 ? EXIT.ok : EXIT.failures;
+}
+
+async function emulatorCommand(options: { port: number; host: string; seed?: string }): Promise<number> {
+  let seed: ConversionSeeds | undefined;
+  if (options.seed) {
+    try {
+      seed = JSON.parse(readFileSync(options.seed, 'utf8')) as ConversionSeeds;
+    } catch (error) {
+      throw new FileError(`cannot read seeds from ${options.seed}: ${(error as Error).message}`);
+    }
+  }
+  const emulator = await startEmulator({ port: options.port, host: options.host, ...(seed ? { seed } : {}) });
+  out(`clawback emulator listening (Ctrl-C to stop); point --base-url at one of:`);
+  for (const [name, url] of Object.entries(emulator.baseURLs)) out(`  ${name.padEnd(14)} ${url}`);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  const refunds = emulator.ledger.refunds();
+  await emulator.close();
+  out(`emulator stopped: ${refunds.length} refunds applied`);
+  return EXIT.ok;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const program = new Command()
+    .name('clawback')
+    .description('Reverse affiliate commissions in bulk, safely: every row refunded once, even across interrupted runs.')
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+
+  program
+    .command('refund')
+    .description('Refund every row of a CSV or JSON Lines file through one provider')
+    .addOption(new Option('--provider <name>', 'the affiliate platform').choices(providerNames).makeOptionMandatory())
+    .requiredOption('--file <path>', 'refunds file: columns conversion_id, amount, currency, email, uid, reason, idempotency_key')
+    .addOption(new Option('--format <format>', 'file format (default: from the extension, .jsonl/.ndjson or CSV)').choices(['csv', 'jsonl']))
+    .addOption(new Option('--amount-unit <unit>', 'how amounts are written: minor (4950 = 49.50) or major (49.50); required when a row has an amount').choices(['minor', 'major']))
+    .option('--dry-run', 'validate every row and print what would be sent; send nothing')
+    .option('--resume', 'continue an interrupted run: skip the rows its journal records as done')
+    .option('--journal <path>', 'journal file (default: <file>.journal.jsonl)')
+    .option('--report <path>', 'failures report, .csv or .json (default: <file>.failures.csv)')
+    .option('--concurrency <n>', 'refunds in flight at once, 1-64; the vendor rate limit still applies', positiveInt, 4)
+    .option('--base-url <url>', "the vendor's API origin, e.g. an emulator's URL")
+    .addOption(new Option('--plan <rpm>', "Affonso: your plan's requests per minute").choices(['300', '600', '1200', '3000']).argParser(Number))
+    .addHelpText(
+      'after',
+      `
+API keys come from AFFIXO_API_KEY, AFFONSO_API_KEY, REFCAMPAIGN_API_KEY or FIRSTPROMOTER_API_KEY
+(and FIRSTPROMOTER_ACCOUNT_ID). A row without idempotency_key gets one derived from its provider,
+conversion_id, amount and currency, so running the same file again cannot refund twice.
+
+Exit codes: 0 all refunded, 1 some rows failed (see the report), 2 nothing sent (invalid
+file or usage), 130 interrupted (resume with --resume).`,
+    )
+    .action(async (options: RefundCommandOptions) => {
+      exitCode = await refundCommand(options);
+    });
+
+  program
+    .command('emulator')
+    .description('Serve the four vendors\' refund APIs on loopback, for trying a file end to end')
+    .option('--port <port>', 'port (default: any free one)', Number, 0)
+    .option('--host <host>', 'interface', '127.0.0.1')
+    .option('--seed <path>', 'JSON of conversions per vendor: { "affonso": [{ "id": "com_1", "sale": { "value": 4950, "currency": "USD" } }] }')
+    .action(async (options: { port: number; host: string; seed?: string }) => {
+      exitCode = await emulatorCommand(options);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'commander.helpDisplayed' || code === 'commander.version') return EXIT.ok;
+    if (code?.startsWith('commander.')) return EXIT.refused;
+    if (error instanceof FileError || ClawbackError.isInstance(error)) {
+      err(`clawback: ${(error as Error).message}`);
+      return EXIT.refused;
+    }
+    throw error;
+  }
+  return exitCode;
+}
