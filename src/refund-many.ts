@@ -1,6 +1,6 @@
 import { AbortedError, ClawbackError, ValidationError } from './core/errors.js';
 import { expected, integer, optional, parseInput, signalSchema, strictObject } from './core/validation.js';
-import * as z from 'zod/mini';
+import * as z from './core/schema.js';
 import { refund, type RefundOptions, type RefundProvider } from './refund.js';
 import type { ProviderName, RefundResult } from './spec/refund-provider-v1.js';
 

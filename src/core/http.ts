@@ -1,4 +1,4 @@
-import type * as z from 'zod/mini';
+import type * as z from './schema.js';
 import { describeSchemaIssue } from './validation.js';
 import {
   AbortedError,

@@ -1,4 +1,4 @@
-import * as z from 'zod/mini';
+import * as z from './schema.js';
 import { ValidationError } from './errors.js';
 import { createTransport, type FetchFunction, type Transport, type VendorErrorInfo } from './http.js';
 import type { Logger, ObservabilitySettings } from './hooks.js';
@@ -140,7 +140,7 @@ export interface ProviderDefinition {
   defaultBaseURL: string;
   apiKeyEnv: string;
   /** Settings beyond `ProviderSettings` (FirstPromoter's `accountId`). */
-  extraSettings: z.core.$ZodLooseShape;
+  extraSettings: z.Shape;
   /** Auth headers from the resolved key and settings; may throw `ValidationError` (e.g. a key that can never refund). */
   authenticate: (apiKey: string, settings: Readonly<Record<string, unknown>>) => Record<string, string>;
   /** The vendor's documented limits, used unless `rateLimit` says otherwise. */

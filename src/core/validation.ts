@@ -1,18 +1,14 @@
-import * as z from 'zod/mini';
+import * as z from './schema.js';
 import { ValidationError, type ValidationIssue } from './errors.js';
 import { currencyExponent } from './money.js';
 import type { ProviderName } from '../spec/refund-provider-v1.js';
 
 type Schema<T> = z.ZodMiniType<T, unknown>;
 
-// Object schemas are zod/mini's own. zod core's JIT-compiled object parser ($ZodObjectJIT)
-// parsed them 3× faster, but cost 1 kB of every bundle (#5's budget is 12 kB); the SDK's CPU per
-// call stays within #6's target without it (bench/RESULTS.md).
-
-/** `z.strictObject`: unknown keys are refused. */
+/** Unknown keys are refused. */
 export const strictObject = z.strictObject;
 
-/** `z.looseObject`: unknown keys are kept (a vendor's new fields survive). */
+/** Unknown keys are kept (a vendor's new fields survive). */
 export const looseObject = z.looseObject;
 
 function describe(value: unknown): string {
@@ -27,12 +23,12 @@ function closestKey(key: string, known: readonly string[]): string | undefined {
   return known.find((candidate) => candidate.toLowerCase() === lower);
 }
 
-function toIssues(zodIssues: readonly z.core.$ZodIssue[], knownKeysAt: (path: string) => readonly string[]): ValidationIssue[] {
+function toIssues(schemaIssues: readonly z.Issue[], knownKeysAt: (path: string) => readonly string[]): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
-  for (const issue of zodIssues) {
+  for (const issue of schemaIssues) {
     const path = issue.path.map(String).join('.');
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) {
+      for (const key of issue.keys ?? []) {
         const suggestion = closestKey(key, knownKeysAt(path));
         issues.push({
           path: path ? `${path}.${key}` : key,
@@ -87,10 +83,9 @@ export function validateField<T>(schema: Schema<T>, value: unknown, path: string
   return undefined;
 }
 
-/** A vendor-response issue in words: "expected string", "expected true", not zod/mini's bare "Invalid input". */
-export function describeSchemaIssue(issue: z.core.$ZodIssue): string {
+/** A vendor-response issue in words: "expected string", "expected true", not a bare "Invalid input". */
+export function describeSchemaIssue(issue: z.Issue): string {
   if (issue.code === 'invalid_type') return `expected ${issue.expected}`;
-  if (issue.code === 'invalid_value') return `expected ${issue.values.map((value) => JSON.stringify(value)).join(' or ')}`;
   return issue.message;
 }
 
@@ -138,10 +133,9 @@ const MAX_TIMEOUT = 2_147_483_647;
 
 type Message = string | ((issue: { input?: unknown }) => string);
 
-// zod/mini has a check or schema for each rule below (z.int, z.regex, z.iso.datetime,
-// z.literal, z.union, z.record), and transforms for normalising. Written as refinements
-// instead, with normalising done after parsing, they keep ~3 kB of zod out of every bundle
-// (the README's size table); the rules are the same.
+// Rules zod has a schema type for (int, regex, iso.datetime, literal, union, record), written
+// as refinements on the few types ./schema.ts has; normalising (upper-casing a currency, a date
+// to UTC ISO form) happens after parsing.
 
 /** A safe integer (`z.int`). */
 export const integer = (error: Message) => z.number({ error }).check(z.refine(Number.isSafeInteger, { error }));

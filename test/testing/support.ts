@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import type * as z from 'zod/mini';
+import type * as z from '../../src/core/schema.js';
 import { affixoErrorSchema, affixoRefundResponseSchema } from '../../src/providers/affixo/affixo-schemas.js';
 import { affonsoErrorSchema, affonsoRefundResponseSchema } from '../../src/providers/affonso/affonso-schemas.js';
 import { firstPromoterErrorSchema, firstPromoterRefundResponseSchema } from '../../src/providers/firstpromoter/firstpromoter-schemas.js';

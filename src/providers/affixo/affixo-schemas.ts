@@ -1,4 +1,4 @@
-import * as z from 'zod/mini';
+import * as z from '../../core/schema.js';
 import { literalTrue, looseObject, nonEmptyString, strictObject } from '../../core/validation.js';
 
 // POST https://go.affixo.dev/v1/track/refund

@@ -1,4 +1,4 @@
-import * as z from 'zod/mini';
+import * as z from '../../core/schema.js';
 import { isIsoDateTime, literalTrue, looseObject, matches, nonEmptyString, omittable, optional, strictObject } from '../../core/validation.js';
 
 // POST https://api.affonso.io/v1/conversions/{id}/refund

@@ -1,4 +1,4 @@
-import * as z from 'zod/mini';
+import * as z from '../../core/schema.js';
 import { ConflictError, type ValidationIssue } from '../../core/errors.js';
 import { currencyExponent } from '../../core/money.js';
 import { assertRefundable, unsupportedOptionWarnings } from '../../core/refund-call.js';

@@ -1,4 +1,4 @@
-import * as z from 'zod/mini';
+import * as z from '../../core/schema.js';
 import { looseObject, matches, nonEmptyString, optional } from '../../core/validation.js';
 
 // POST https://api.firstpromoter.com/api/v2/track/refund (headers: Authorization + Account-ID)

@@ -1,4 +1,4 @@
-import * as z from 'zod/mini';
+import * as z from '../../core/schema.js';
 import { integer, literalTrue, looseObject, nonEmptyString, omittable, strictObject } from '../../core/validation.js';
 
 // POST https://app.refcampaign.com/api/v1/conversions/refund
