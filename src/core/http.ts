@@ -261,39 +261,24 @@ export function createTransport(config: TransportConfig): Transport {
     slot: Slot,
     observation: { request: VendorRequest; attempt: number; redact: (text: string) => string } | undefined,
   ): Promise<Attempt> {
-    const started = observation && performance.now();
-    if (observation) {
-      const { request, attempt, redact } = observation;
-      const event = {
-        provider,
-        method: 'POST' as const,
-        url,
-        headers: redactHeaders(Object.entries(init.headers), redact),
-        body: request.body,
-        attempt,
-        idempotencyKey: request.idempotencyKey,
-      };
-      notify('onRequest', onRequest, event, logger);
-      log(logger, 'debug', `clawback: POST ${url} (attempt ${attempt})`, event);
-    }
+    if (!observation) return exchange(url, init, signal, timeoutMs, slot);
+    const { request, attempt, redact } = observation;
+    const base = { provider, method: 'POST' as const, url, attempt, idempotencyKey: request.idempotencyKey };
+    const sent = { ...base, headers: redactHeaders(Object.entries(init.headers), redact), body: request.body };
+    notify('onRequest', onRequest, sent, logger);
+    log(logger, 'debug', `clawback: POST ${url} (attempt ${attempt})`, sent);
+    const started = performance.now();
     const result = await exchange(url, init, signal, timeoutMs, slot);
-    if (observation && started !== undefined) {
-      const { request, attempt, redact } = observation;
-      const response = result.kind === 'response' ? result.response : undefined;
-      const event = {
-        provider,
-        method: 'POST' as const,
-        url,
-        attempt,
-        idempotencyKey: request.idempotencyKey,
-        status: response?.status,
-        headers: response ? redactHeaders(response.headers, redact) : {},
-        durationMs: Math.round((performance.now() - started) * 10) / 10,
-        ...(result.kind === 'response' ? {} : { failure: result.kind }),
-      };
-      notify('onResponse', onResponse, event, logger);
-      log(logger, 'debug', `clawback: ${response ? response.status : result.kind} from POST ${url} in ${event.durationMs} ms`, event);
-    }
+    const response = result.kind === 'response' ? result.response : undefined;
+    const received = {
+      ...base,
+      status: response?.status,
+      headers: response ? redactHeaders(response.headers, redact) : {},
+      durationMs: Math.round((performance.now() - started) * 10) / 10,
+      ...(result.kind === 'response' ? {} : { failure: result.kind }),
+    };
+    notify('onResponse', onResponse, received, logger);
+    log(logger, 'debug', `clawback: ${response ? response.status : result.kind} from POST ${url} in ${received.durationMs} ms`, received);
     return result;
   }
 

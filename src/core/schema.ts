@@ -77,6 +77,7 @@ export class ZodMiniType<Output = unknown, Input = Output, M extends Mode = Mode
    * (an object puts each key in front of its value's issues, so a valid value allocates no paths).
    */
   run(input: unknown, issues: Issue[]): unknown {
+    if (this.#checks.length === 0) return this.#parse(input, issues);
     const before = issues.length;
     const value = this.#parse(input, issues);
     if (issues.length > before) return value;
@@ -155,31 +156,31 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function object<O, I>(shape: Shape, params: Params | undefined, unknownKeys: 'refuse' | 'keep') {
-  const keys = Object.keys(shape);
+  const entries = Object.entries(shape).map(([key, schema]) => ({ key, schema, exact: schema.def.type === 'exact' }));
+  const known = new Set(Object.keys(shape));
   return new ZodMiniType<O, I, 'required'>({ type: 'object', shape }, (input, issues) => {
     if (!isPlainObject(input)) {
       issues.push({ code: 'invalid_type', expected: 'object', input, path: [], message: messageOf(params, { code: 'invalid_type', expected: 'object', input }) });
       return input;
     }
     const output: Record<string, unknown> = {};
-    let known = 0;
-    for (const key of keys) {
-      const schema = shape[key] as ZodMiniType<any, any>;
+    for (const { key, schema, exact } of entries) {
       const present = key in input;
-      if (Object.hasOwn(input, key)) known += 1;
-      else if (!present && schema.def.type === 'exact') continue;
+      if (!present && exact) continue;
       const before = issues.length;
       const value = schema.run(input[key], issues);
       for (let index = before; index < issues.length; index++) (issues[index] as Issue).path.unshift(key);
       if (value !== undefined || present) output[key] = value;
     }
-    const all = Object.keys(input);
-    const extra = all.length > known ? all.filter((key) => !Object.hasOwn(shape, key)) : [];
-    if (unknownKeys === 'keep') {
+    let extra: string[] | undefined;
+    for (const key in input) {
+      if (known.has(key) || !Object.hasOwn(input, key)) continue;
+      if (unknownKeys === 'refuse') (extra ??= []).push(key);
       // Defined, not assigned: a "__proto__" key from JSON.parse must stay data, not a prototype.
-      for (const key of extra) Object.defineProperty(output, key, { value: input[key], enumerable: true, writable: true, configurable: true });
+      else if (key === '__proto__') Object.defineProperty(output, key, { value: input[key], enumerable: true, writable: true, configurable: true });
+      else output[key] = input[key];
     }
-    else if (extra.length > 0) issues.push({ code: 'unrecognized_keys', keys: extra, input, path: [], message: `Unrecognized key${extra.length > 1 ? 's' : ''}: ${extra.join(', ')}` });
+    if (extra) issues.push({ code: 'unrecognized_keys', keys: extra, input, path: [], message: `Unrecognized key${extra.length > 1 ? 's' : ''}: ${extra.join(', ')}` });
     return output;
   });
 }
