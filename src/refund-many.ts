@@ -1,5 +1,5 @@
 import { AbortedError, ClawbackError, ValidationError } from './core/errors.js';
-import { expected, integer, optional, parseInput, signalSchema, strictObject } from './core/validation.js';
+import { expected, functionSchema, integer, optional, parseInput, signalSchema, strictObject } from './core/validation.js';
 import * as z from './core/schema.js';
 import { refund, type RefundOptions, type RefundProvider } from './refund.js';
 import type { ProviderName, RefundResult } from './spec/refund-provider-v1.js';
@@ -33,7 +33,7 @@ const refundManyOptionsSchema = strictObject(
     concurrency: optional(
       integer(expected('a whole number')).check(z.refine((value) => value >= 1 && value <= 64, 'must be between 1 and 64')),
     ),
-    onProgress: optional(z.custom<RefundManyOptions['onProgress']>((value) => typeof value === 'function', { error: expected('a function') })),
+    onProgress: optional(functionSchema<RefundManyOptions['onProgress']>()),
     signal: optional(signalSchema),
   },
   { error: expected('an options object') },

@@ -138,6 +138,18 @@ describe('onRequest and onResponse', () => {
   });
 });
 
+it("redacts a caller's own secret headers too, by name", async () => {
+  mockPost(URL, ok);
+  const { provider, requests } = observed({ headers: { 'X-Proxy-Token': 'pt_1', 'x-api-key': 'k', 'x-trace-id': 't-1' } });
+  await refund({ provider, conversionId: 'com_1', headers: { 'X-Webhook-Signature': 'sig' } });
+  expect(requests[0]?.headers).toMatchObject({
+    'x-proxy-token': '[redacted]',
+    'x-api-key': '[redacted]',
+    'x-webhook-signature': '[redacted]',
+    'x-trace-id': 't-1',
+  });
+});
+
 describe('User-Agent', () => {
   it(`is clawback/${VERSION}, the version in package.json`, async () => {
     const pkg = JSON.parse(readFileSync(new globalThis.URL('../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -45,6 +45,12 @@ function positiveInt(value: string): number {
   return number;
 }
 
+function affonsoPlan(value: string): AffonsoPlan {
+  const plan = Number(value);
+  if (plan !== 300 && plan !== 600 && plan !== 1200 && plan !== 3000) throw new InvalidArgumentError('must be 300, 600, 1200 or 3000');
+  return plan;
+}
+
 /** The provider the run sends through; API keys (and FirstPromoter's account id) from the usual environment variables. */
 function createProvider(options: RefundCommandOptions, overrides: Record<string, unknown> = {}): RefundProvider {
   const settings = { ...(options.baseUrl ? { baseURL: options.baseUrl } : {}), ...overrides };
@@ -348,7 +354,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--report <path>', 'failures report, .csv or .json (default: <file>.failures.csv)')
     .option('--concurrency <n>', 'refunds in flight at once, 1-64; the vendor rate limit still applies', positiveInt, 4)
     .option('--base-url <url>', "the vendor's API origin, e.g. an emulator's URL")
-    .addOption(new Option('--plan <rpm>', "Affonso: your plan's requests per minute").choices(['300', '600', '1200', '3000']).argParser(Number))
+    .option('--plan <rpm>', "Affonso: your plan's requests per minute, 300, 600, 1200 or 3000 (default 300)", affonsoPlan)
     .addHelpText(
       'after',
       `

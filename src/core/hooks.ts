@@ -47,7 +47,11 @@ export interface ObservabilitySettings {
   onResponse?: (event: ResponseEvent) => void;
 }
 
-const SECRET_HEADERS = new Set(['authorization', 'cookie', 'set-cookie', 'proxy-authorization']);
+/**
+ * Header names whose values are credentials: ours (`authorization`), cookies, and a caller's own
+ * (`x-api-key`, `x-proxy-token`, a webhook `signature`…), whatever secret they carry.
+ */
+const SECRET_HEADER = /auth|cookie|token|secret|key|signature|session|password/i;
 
 /** A copy of `headers` safe to hand to a hook or a log line. */
 export function redactHeaders(
@@ -57,7 +61,7 @@ export function redactHeaders(
   const safe: Record<string, string> = {};
   for (const [name, value] of headers) {
     const key = name.toLowerCase();
-    safe[key] = SECRET_HEADERS.has(key) ? '[redacted]' : redact(value);
+    safe[key] = SECRET_HEADER.test(key) ? '[redacted]' : redact(value);
   }
   return safe;
 }

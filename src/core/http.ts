@@ -236,9 +236,9 @@ export interface Transport {
   /** POSTs `request.body` as JSON, retrying where safe. Resolves with any 2xx; throws a `ClawbackError` otherwise. */
   post(request: VendorRequest): Promise<VendorResponse>;
   /** Validates a 2xx body against the vendor's documented schema, or throws `ResponseValidationError`. */
-  parse<T>(schema: z.ZodMiniType<T>, response: VendorResponse, request: VendorRequest): T;
+  parse<T>(schema: z.Schema<T>, response: VendorResponse, request: VendorRequest): T;
   /** `post` then `parse`: the whole call for a vendor without quirks between the two. */
-  send<T>(request: VendorRequest, schema: z.ZodMiniType<T>): Promise<{ data: T; response: VendorResponse }>;
+  send<T>(request: VendorRequest, schema: z.Schema<T>): Promise<{ data: T; response: VendorResponse }>;
 }
 
 export function createTransport(config: TransportConfig): Transport {
@@ -492,7 +492,7 @@ export function createTransport(config: TransportConfig): Transport {
     }
   }
 
-  function parse<T>(schema: z.ZodMiniType<T>, response: VendorResponse, request: VendorRequest): T {
+  function parse<T>(schema: z.Schema<T>, response: VendorResponse, request: VendorRequest): T {
     if (response.oversized) {
       throw new ResponseValidationError(
         `${vendor} answered ${response.status} with a body over ${MAX_RESPONSE_BYTES} bytes, which clawback does not read.${outcomeNote(request)}`,
@@ -537,7 +537,7 @@ export function createTransport(config: TransportConfig): Transport {
     };
   }
 
-  async function send<T>(request: VendorRequest, schema: z.ZodMiniType<T>) {
+  async function send<T>(request: VendorRequest, schema: z.Schema<T>) {
     const response = await post(request);
     return { data: parse(schema, response, request), response };
   }

@@ -48,10 +48,10 @@ type Parse = (input: unknown, issues: Issue[]) => unknown;
 interface Definition {
   type: string;
   shape?: Shape;
-  innerType?: ZodMiniType<any, any>;
+  innerType?: Schema<any, any>;
 }
 
-export class ZodMiniType<Output = unknown, Input = Output, M extends Mode = Mode> {
+export class Schema<Output = unknown, Input = Output, M extends Mode = Mode> {
   /** Phantom: the parsed value's type, the accepted value's type, and how an object key may be left out. */
   declare readonly _output: Output;
   declare readonly _input: Input;
@@ -68,8 +68,8 @@ export class ZodMiniType<Output = unknown, Input = Output, M extends Mode = Mode
   }
 
   /** A copy with more checks. */
-  check(...checks: Check<Output>[]): ZodMiniType<Output, Input, M> {
-    return new ZodMiniType(this.def, this.#parse, [...this.#checks, ...checks]);
+  check(...checks: Check<Output>[]): Schema<Output, Input, M> {
+    return new Schema(this.def, this.#parse, [...this.#checks, ...checks]);
   }
 
   /**
@@ -105,8 +105,8 @@ export type output<T> = T extends { readonly _output: infer O } ? O : never;
 export type input<T> = T extends { readonly _input: infer I } ? I : never;
 
 /** A type check: `accepts(value)` or an `invalid_type` issue expecting `expected`. */
-function typed<T>(expected: string, accepts: (value: unknown) => boolean, params?: Params): ZodMiniType<T, T, 'required'> {
-  return new ZodMiniType({ type: expected }, (input, issues) => {
+function typed<T>(expected: string, accepts: (value: unknown) => boolean, params?: Params): Schema<T, T, 'required'> {
+  return new Schema({ type: expected }, (input, issues) => {
     if (!accepts(input)) issues.push({ code: 'invalid_type', expected, input, path: [], message: messageOf(params, { code: 'invalid_type', expected, input }) });
     return input;
   });
@@ -118,8 +118,8 @@ export const boolean = (params?: Params) => typed<boolean>('boolean', (value) =>
 export const unknown = () => typed<unknown>('unknown', () => true);
 
 /** A value `accepts` says yes to (anything without it); a `custom` issue otherwise. */
-export function custom<T>(accepts?: (value: unknown) => unknown, params?: Params): ZodMiniType<T, T, 'required'> {
-  return new ZodMiniType({ type: 'custom' }, (input, issues) => {
+export function custom<T>(accepts?: (value: unknown) => unknown, params?: Params): Schema<T, T, 'required'> {
+  return new Schema({ type: 'custom' }, (input, issues) => {
     if (accepts && !accepts(input)) issues.push({ code: 'custom', input, path: [], message: messageOf(params, { code: 'custom', input }) });
     return input;
   });
@@ -130,22 +130,22 @@ export function refine<T>(predicate: (value: T) => unknown, params?: Params): Ch
   return { predicate, params };
 }
 
-function wrap<O, I, M extends Mode>(inner: ZodMiniType<any, any>, type: string, skip: (input: unknown) => boolean) {
-  return new ZodMiniType<O, I, M>({ type, innerType: inner }, (input, issues) => (skip(input) ? input : inner.run(input, issues)));
+function wrap<O, I, M extends Mode>(inner: Schema<any, any>, type: string, skip: (input: unknown) => boolean) {
+  return new Schema<O, I, M>({ type, innerType: inner }, (input, issues) => (skip(input) ? input : inner.run(input, issues)));
 }
 
 /** May be left out or `undefined`. */
-export const optional = <T extends ZodMiniType<any, any>>(inner: T) =>
+export const optional = <T extends Schema<any, any>>(inner: T) =>
   wrap<output<T> | undefined, input<T> | undefined, 'optional'>(inner, 'optional', (input) => input === undefined);
 
 /** May be left out of an object, but not set to `undefined`. */
-export const exactOptional = <T extends ZodMiniType<any, any>>(inner: T) =>
+export const exactOptional = <T extends Schema<any, any>>(inner: T) =>
   wrap<output<T>, input<T>, 'exact'>(inner, 'exact', () => false);
 
-export const nullable = <T extends ZodMiniType<any, any>>(inner: T) =>
+export const nullable = <T extends Schema<any, any>>(inner: T) =>
   wrap<output<T> | null, input<T> | null, T['_mode']>(inner, 'nullable', (input) => input === null);
 
-export type Shape = Record<string, ZodMiniType<any, any>>;
+export type Shape = Record<string, Schema<any, any>>;
 type OptionalKeys<S extends Shape> = { [K in keyof S]: S[K]['_mode'] extends 'required' ? never : K }[keyof S];
 type RequiredKeys<S extends Shape> = Exclude<keyof S, OptionalKeys<S>>;
 type Flatten<T> = { [K in keyof T]: T[K] } & {};
@@ -158,7 +158,7 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
 function object<O, I>(shape: Shape, params: Params | undefined, unknownKeys: 'refuse' | 'keep') {
   const entries = Object.entries(shape).map(([key, schema]) => ({ key, schema, exact: schema.def.type === 'exact' }));
   const known = new Set(Object.keys(shape));
-  return new ZodMiniType<O, I, 'required'>({ type: 'object', shape }, (input, issues) => {
+  return new Schema<O, I, 'required'>({ type: 'object', shape }, (input, issues) => {
     if (!isPlainObject(input)) {
       issues.push({ code: 'invalid_type', expected: 'object', input, path: [], message: messageOf(params, { code: 'invalid_type', expected: 'object', input }) });
       return input;

@@ -3,7 +3,7 @@ import { ValidationError } from './errors.js';
 import { createTransport, type FetchFunction, type Transport, type VendorErrorInfo } from './http.js';
 import type { Logger, ObservabilitySettings } from './hooks.js';
 import type { RateLimit } from './rate-limiter.js';
-import { expected, headersSchema, integer, maxRetriesSchema, nonEmptyString, optional, parseInput, strictObject, timeoutSchema } from './validation.js';
+import { expected, functionSchema, headersSchema, integer, maxRetriesSchema, nonEmptyString, optional, parseInput, strictObject, timeoutSchema } from './validation.js';
 import type { ProviderName } from '../spec/refund-provider-v1.js';
 
 /** Settings every `createX()` factory takes. */
@@ -62,9 +62,6 @@ const rateLimitSchema = strictObject(
   { limit: positiveInt('a whole number of requests'), interval: positiveInt('a whole number of milliseconds') },
   { error: expected('{ limit, interval }, e.g. { limit: 600, interval: 60_000 }') },
 );
-
-const isFunction = (value: unknown) => typeof value === 'function';
-const functionSchema = <T>() => z.custom<T>(isFunction, { error: expected('a function') });
 
 /** `false`, one limit, or a list; each checked on its own, so an issue names its place (`rateLimit.1.limit`). */
 const rateLimitSettingSchema = z.custom<false | RateLimit | readonly RateLimit[]>().check((ctx) => {

@@ -3,7 +3,7 @@ import { ValidationError, type ValidationIssue } from './errors.js';
 import { currencyExponent } from './money.js';
 import type { ProviderName } from '../spec/refund-provider-v1.js';
 
-type Schema<T> = z.ZodMiniType<T, unknown>;
+type Schema<T> = z.Schema<T, unknown>;
 
 /** Unknown keys are refused. */
 export const strictObject = z.strictObject;
@@ -121,13 +121,13 @@ export const nonEmptyString = (what = 'a non-empty string') =>
   );
 
 /** May be left out or set to `undefined` (e.g. `apiKey: process.env.KEY`, unset). */
-export const optional = <T extends z.ZodMiniType>(schema: T) => z.optional(schema);
+export const optional = <T extends z.Schema>(schema: T) => z.optional(schema);
 
 /**
  * May be left out, but not set to `undefined`: for amounts, where leaving one out means "refund
  * everything" and an `undefined` is usually a lost value rather than that intent.
  */
-export const omittable = <T extends z.ZodMiniType>(schema: T) => z.exactOptional(schema);
+export const omittable = <T extends z.Schema>(schema: T) => z.exactOptional(schema);
 
 const MAX_TIMEOUT = 2_147_483_647;
 
@@ -194,6 +194,9 @@ const isAbortSignal = (value: unknown): value is AbortSignal =>
   value !== null &&
   typeof (value as AbortSignal).aborted === 'boolean' &&
   typeof (value as AbortSignal).addEventListener === 'function';
+
+/** A function (a `fetch`, a hook, a callback), typed as `T`. */
+export const functionSchema = <T>() => z.custom<T>((value) => typeof value === 'function', { error: expected('a function') });
 
 export const signalSchema = z.custom<AbortSignal>(isAbortSignal, { error: expected('an AbortSignal') });
 

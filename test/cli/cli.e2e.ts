@@ -184,6 +184,8 @@ describe('clawback refund', () => {
     [['--file', 'x.csv'], /--provider/],
     [['--provider', 'tapfiliate', '--file', 'x.csv'], /Allowed choices are affixo, affonso, refcampaign, firstpromoter/],
     [['--provider', 'affonso', '--file', 'missing.csv'], /cannot read missing.csv/],
+    [['--provider', 'affonso', '--file', 'x.csv', '--plan', '500'], /--plan <rpm>' argument '500' is invalid. must be 300, 600, 1200 or 3000/],
+    [['--provider', 'affonso', '--file', 'x.csv', '--concurrency', '0'], /must be a whole number from 1 to 64/],
   ])('refuses %j with exit code 2', async (args, message) => {
     const result = await run(['refund', ...args], { cwd: workdir() });
     expect(result.code).toBe(2);

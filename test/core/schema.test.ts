@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import * as z from '../../src/core/schema.js';
 
-const issuesOf = (schema: z.ZodMiniType, value: unknown) => {
+const issuesOf = (schema: z.Schema, value: unknown) => {
   const result = schema.safeParse(value);
   return result.success ? [] : result.error.issues.map(({ code, path, message }) => ({ code, path: path.join('.'), message }));
 };

@@ -13,7 +13,7 @@ import {
 } from '../../src/testing/index.js';
 
 /** The SDK's own schemas for each vendor: every emulator body must satisfy them. */
-const schemas: Record<ProviderName, { ok: z.ZodMiniType; error: z.ZodMiniType }> = {
+const schemas: Record<ProviderName, { ok: z.Schema; error: z.Schema }> = {
   affixo: { ok: affixoRefundResponseSchema, error: affixoErrorSchema },
   affonso: { ok: affonsoRefundResponseSchema, error: affonsoErrorSchema },
   refcampaign: { ok: refCampaignRefundResponseSchema, error: refCampaignErrorSchema },
