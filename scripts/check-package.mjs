@@ -7,18 +7,14 @@
 //   - size-limit (.size-limit.json): each budget, minified and brotli'd with its dependencies.
 // Prints the sizes and writes test-results/package.json as { passed, failed }.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { checklist } from '../test/support/checklist.mjs';
 
 const bin = (name) => `node_modules/.bin/${name}`;
-const results = { passed: 0, failed: 0 };
+const { record, finish } = checklist('package');
 
 function check(name, command, args) {
   const run = spawnSync(process.execPath, [bin(command), ...args], { encoding: 'utf8' });
-  const ok = run.status === 0;
-  results[ok ? 'passed' : 'failed'] += 1;
-  console.log(`  ${ok ? '✓' : '✗'} ${name}`);
-  if (!ok) console.log(`${run.stdout}${run.stderr}`.replace(/^/gm, '    '));
-  return run;
+  record(name, run.status === 0, `${run.stdout}${run.stderr}`);
 }
 
 console.log('package');
@@ -40,16 +36,10 @@ let budgets = [];
 try {
   budgets = JSON.parse(sizes.stdout);
 } catch {
-  results.failed += 1;
-  console.log(`  ✗ size-limit did not run\n${sizes.stdout}${sizes.stderr}`.replace(/^/gm, '    '));
+  record('size-limit runs', false, `${sizes.stdout}${sizes.stderr}`);
 }
 const kB = (bytes) => `${(bytes / 1000).toFixed(2)} kB`;
 for (const budget of budgets) {
-  results[budget.passed ? 'passed' : 'failed'] += 1;
-  console.log(`  ${budget.passed ? '✓' : '✗'} size: ${budget.name}: ${kB(budget.size)} (budget ${kB(budget.sizeLimit)})`);
+  record(`size: ${budget.name}: ${kB(budget.size)} (budget ${kB(budget.sizeLimit)})`, budget.passed);
 }
-
-console.log(`package: ${results.passed} passed, ${results.failed} failed`);
-mkdirSync('test-results', { recursive: true });
-writeFileSync('test-results/package.json', JSON.stringify(results));
-process.exitCode = results.failed === 0 ? 0 : 1;
+finish();

@@ -53,6 +53,14 @@ function workdir(): string {
   return mkdtempSync(join(tmpdir(), 'clawback-cli-'));
 }
 
+/** A fresh directory holding `name` with `content`: the refunds file of one test. */
+function refundsFile(content: string, name = 'refunds.csv'): { dir: string; file: string } {
+  const dir = workdir();
+  const file = join(dir, name);
+  writeFileSync(file, content);
+  return { dir, file };
+}
+
 function csv(rows: Array<Record<string, string | number>>): string {
   const columns = Object.keys(rows[0] ?? {});
   return [columns.join(','), ...rows.map((row) => columns.map((column) => row[column] ?? '').join(','))].join('\n');
@@ -85,16 +93,11 @@ const refundedOnce = (provider: 'affonso' | 'firstpromoter' | 'affixo', id: stri
 describe('clawback refund', () => {
   it('refunds every row of a CSV file once, and writes a journal and a summary', async () => {
     seedAffonso(3);
-    const dir = workdir();
-    const file = join(dir, 'refunds.csv');
-    writeFileSync(
-      file,
-      csv([
+    const { file } = refundsFile(csv([
         { conversion_id: 'com_1', amount: '25.00', currency: 'USD', reason: 'chargeback' },
         { conversion_id: 'com_2', amount: '', currency: '', reason: 'fraud' },
         { conversion_id: 'com_3', amount: '10.5', currency: 'usd', reason: '' },
-      ]),
-    );
+      ]));
     const result = await run(['refund', '--provider', 'affonso', '--file', file, '--amount-unit', 'major', '--base-url', server.baseURLs.affonso]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
@@ -114,9 +117,7 @@ describe('clawback refund', () => {
 
   it('reads JSON Lines, with amounts in minor units', async () => {
     emulator.seed({ firstpromoter: [{ id: 'sale_1', sale: usd(5_000), lead: { email: 'a@example.com' } }] });
-    const dir = workdir();
-    const file = join(dir, 'refunds.jsonl');
-    writeFileSync(file, `${JSON.stringify({ conversion_id: 'sale_1', amount: 5000, currency: 'USD', email: 'a@example.com' })}\n\n`);
+    const { file } = refundsFile(`${JSON.stringify({ conversion_id: 'sale_1', amount: 5000, currency: 'USD', email: 'a@example.com' })}\n\n`, 'refunds.jsonl');
     const result = await run(['refund', '--provider', 'firstpromoter', '--file', file, '--amount-unit', 'minor', '--base-url', server.baseURLs.firstpromoter]);
     expect(result.code).toBe(0);
     expect(refundedOnce('firstpromoter', 'sale_1')).toBe(1);
@@ -126,9 +127,7 @@ describe('clawback refund', () => {
   describe('--dry-run', () => {
     it('prints what would be sent and sends nothing', async () => {
       seedAffonso(2);
-      const dir = workdir();
-      const file = join(dir, 'refunds.csv');
-      writeFileSync(file, csv([{ conversion_id: 'com_1', amount: '4950', currency: 'USD' }, { conversion_id: 'com_2', amount: '', currency: '' }]));
+      const { file } = refundsFile(csv([{ conversion_id: 'com_1', amount: '4950', currency: 'USD' }, { conversion_id: 'com_2', amount: '', currency: '' }]));
       const result = await run(
         ['refund', '--provider', 'affonso', '--file', file, '--amount-unit', 'minor', '--dry-run', '--base-url', server.baseURLs.affonso],
         { env: { AFFONSO_API_KEY: undefined } }, // no key needed to check a file
@@ -141,11 +140,7 @@ describe('clawback refund', () => {
     });
 
     it('names every invalid row and why, through the SDK’s own validation', async () => {
-      const dir = workdir();
-      const file = join(dir, 'refunds.csv');
-      writeFileSync(
-        file,
-        csv([
+      const { file } = refundsFile(csv([
           { conversion_id: 'com_1', amount: '49.50', currency: 'USD', email: '' },
           { conversion_id: '', amount: '100', currency: 'USD', email: '' },
           { conversion_id: 'com_3', amount: '100', currency: '', email: '' },
@@ -153,8 +148,7 @@ describe('clawback refund', () => {
           { conversion_id: '..', amount: '', currency: '', email: '' },
           { conversion_id: 'com_6', amount: '100', currency: 'USD', email: '' },
           { conversion_id: 'com_6', amount: '100', currency: 'USD', email: '' },
-        ]),
-      );
+        ]));
       const result = await run(['refund', '--provider', 'affonso', '--file', file, '--amount-unit', 'minor', '--dry-run']);
       expect(result.code).toBe(2);
       expect(result.stdout).toContain('row 1: INVALID: amount: "49.50" is not a whole number of minor units');
@@ -170,9 +164,7 @@ describe('clawback refund', () => {
 
   it('sends nothing when any row is invalid', async () => {
     seedAffonso(2);
-    const dir = workdir();
-    const file = join(dir, 'refunds.csv');
-    writeFileSync(file, csv([{ conversion_id: 'com_1', amount: '100', currency: 'USD' }, { conversion_id: 'com_2', amount: '1.5', currency: 'USD' }]));
+    const { file } = refundsFile(csv([{ conversion_id: 'com_1', amount: '100', currency: 'USD' }, { conversion_id: 'com_2', amount: '1.5', currency: 'USD' }]));
     const result = await run(['refund', '--provider', 'affonso', '--file', file, '--amount-unit', 'minor', '--base-url', server.baseURLs.affonso]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('row 2: amount: "1.5" is not a whole number of minor units');
@@ -210,9 +202,7 @@ describe('clawback refund', () => {
 
   it('reports failures by class, writes a failures report, and exits 1', async () => {
     seedAffonso(1);
-    const dir = workdir();
-    const file = join(dir, 'refunds.csv');
-    writeFileSync(file, csv([{ conversion_id: 'com_1' }, { conversion_id: 'com_unknown' }]));
+    const { dir, file } = refundsFile(csv([{ conversion_id: 'com_1' }, { conversion_id: 'com_unknown' }]));
     const result = await run(['refund', '--provider', 'affonso', '--file', file, '--base-url', server.baseURLs.affonso, '--report', join(dir, 'failed.json')]);
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/refunded: +1\n/);
@@ -232,9 +222,7 @@ describe('clawback refund', () => {
 
   it('a second run of the same file: refused without --resume; with it, done rows are skipped', async () => {
     seedAffonso(2);
-    const dir = workdir();
-    const file = join(dir, 'refunds.csv');
-    writeFileSync(file, csv([{ conversion_id: 'com_1' }, { conversion_id: 'com_2' }]));
+    const { file } = refundsFile(csv([{ conversion_id: 'com_1' }, { conversion_id: 'com_2' }]));
     const args = ['refund', '--provider', 'affonso', '--file', file, '--base-url', server.baseURLs.affonso];
     expect((await run(args)).code).toBe(0);
     const refused = await run(args);
@@ -248,9 +236,7 @@ describe('clawback refund', () => {
 
   it('the same file run again from scratch (journal deleted) refunds nothing twice: the keys come from the rows', async () => {
     seedAffonso(3);
-    const dir = workdir();
-    const file = join(dir, 'refunds.csv');
-    writeFileSync(file, csv([1, 2, 3].map((n) => ({ conversion_id: `com_${n}`, amount: '1000', currency: 'USD' }))));
+    const { dir, file } = refundsFile(csv([1, 2, 3].map((n) => ({ conversion_id: `com_${n}`, amount: '1000', currency: 'USD' }))));
     const args = ['refund', '--provider', 'affonso', '--file', file, '--amount-unit', 'minor', '--base-url', server.baseURLs.affonso];
     expect((await run(args)).code).toBe(0);
     const again = await run([...args, '--journal', join(dir, 'fresh.jsonl')]);
@@ -264,9 +250,7 @@ describe('clawback refund', () => {
 
   it('refuses to resume against a file that changed since', async () => {
     seedAffonso(2);
-    const dir = workdir();
-    const file = join(dir, 'refunds.csv');
-    writeFileSync(file, csv([{ conversion_id: 'com_1' }]));
+    const { file } = refundsFile(csv([{ conversion_id: 'com_1' }]));
     const args = ['refund', '--provider', 'affonso', '--file', file, '--base-url', server.baseURLs.affonso];
     expect((await run(args)).code).toBe(0);
     writeFileSync(file, csv([{ conversion_id: 'com_1' }, { conversion_id: 'com_2' }]));
@@ -281,9 +265,7 @@ describe('clawback refund', () => {
       const ids = seedAffonso(rows);
       // Every answer takes a while, so the run is still going when it is killed.
       emulator.inject({ provider: 'affonso', delay: 15, times: rows * 2 });
-      const dir = workdir();
-      const file = join(dir, 'refunds.csv');
-      writeFileSync(file, csv(ids.map((id, index) => ({ conversion_id: id, amount: String(100 + index), currency: 'USD' }))));
+      const { file } = refundsFile(csv(ids.map((id, index) => ({ conversion_id: id, amount: String(100 + index), currency: 'USD' }))));
       const args = ['refund', '--provider', 'affonso', '--plan', '3000', '--concurrency', '8', '--file', file, '--amount-unit', 'minor', '--base-url', server.baseURLs.affonso];
 
       const first = cli(args);
@@ -333,9 +315,7 @@ describe('clawback refund', () => {
 
   it('prints plain progress lines when not on a terminal, and a bar with rate and ETA on one', async () => {
     seedAffonso(2);
-    const dir = workdir();
-    const file = join(dir, 'refunds.csv');
-    writeFileSync(file, csv([{ conversion_id: 'com_1' }]));
+    const { dir, file } = refundsFile(csv([{ conversion_id: 'com_1' }]));
     const plain = await run(['refund', '--provider', 'affonso', '--file', file, '--base-url', server.baseURLs.affonso]);
     expect(plain.stdout).toMatch(/^row 1 com_1: refunded$/m);
     expect(plain.stdout).toMatch(/^progress: 1\/1 rows, [\d.]+\/s, ETA 0 s, 0 failed$/m);
@@ -370,9 +350,7 @@ describe('clawback refund', () => {
     try {
       const ids = Array.from({ length: count }, (_, index) => `com_${index + 1}`);
       limited.seed({ affonso: ids.map((id) => ({ id, sale: usd(2_000) })) });
-      const dir = workdir();
-      const file = join(dir, 'big.csv');
-      writeFileSync(file, csv(ids.map((id) => ({ conversion_id: id, amount: '500', currency: 'USD' }))));
+      const { file } = refundsFile(csv(ids.map((id) => ({ conversion_id: id, amount: '500', currency: 'USD' }))), 'big.csv');
       const started = performance.now();
       const result = await run([
         'refund',

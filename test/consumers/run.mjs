@@ -14,22 +14,12 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { checklist } from '../support/checklist.mjs';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const argNodes = process.argv.indexOf('--nodes');
 const nodeMajors = argNodes > 0 ? process.argv[argNodes + 1].split(',') : ['22', '24', '26'];
-const results = { passed: 0, failed: 0 };
-
-async function check(name, fn) {
-  try {
-    await fn();
-    results.passed += 1;
-    console.log(`  ✓ ${name}`);
-  } catch (error) {
-    results.failed += 1;
-    console.log(`  ✗ ${name}\n    ${String(error?.stack ?? error).split('\n').join('\n    ')}`);
-  }
-}
+const { check, finish } = checklist('consumers');
 
 const npm = (args, cwd) =>
   execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -323,7 +313,4 @@ await check('edge runtime VM: the API key comes from settings alone (no process.
 
 await emulator.close();
 rmSync(work, { recursive: true, force: true });
-console.log(`consumers: ${results.passed} passed, ${results.failed} failed`);
-mkdirSync(join(repo, 'test-results'), { recursive: true });
-writeFileSync(join(repo, 'test-results/consumers.json'), JSON.stringify(results));
-process.exitCode = results.failed === 0 ? 0 : 1;
+finish(repo);

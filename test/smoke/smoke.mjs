@@ -3,24 +3,14 @@
 // server. Catches what unit tests on src/ cannot: a CJS bundle that cannot load ky, a missing
 // subpath, missing type declarations. Run by `npm test` after `npm run build`.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
+import { checklist } from '../support/checklist.mjs';
 
 const require = createRequire(import.meta.url);
 const dist = new URL('../../dist/', import.meta.url);
-const results = { passed: 0, failed: 0 };
-
-async function check(name, fn) {
-  try {
-    await fn();
-    results.passed += 1;
-    console.log(`  ✓ ${name}`);
-  } catch (error) {
-    results.failed += 1;
-    console.log(`  ✗ ${name}\n    ${String(error?.stack ?? error).split('\n').join('\n    ')}`);
-  }
-}
+const { check, finish } = checklist('smoke');
 
 /** A stand-in for the four vendors: documented success bodies, and a 401 for a key named "bad". */
 const received = [];
@@ -147,7 +137,4 @@ await check('require("clawback/testing") loads the ESM-only entry through requir
 });
 
 server.close();
-console.log(`smoke: ${results.passed} passed, ${results.failed} failed`);
-mkdirSync('test-results', { recursive: true });
-writeFileSync('test-results/smoke.json', JSON.stringify(results));
-process.exitCode = results.failed === 0 ? 0 : 1;
+finish();
