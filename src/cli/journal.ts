@@ -16,6 +16,8 @@ export interface JournalHeader {
   /** SHA-256 of the refunds file: resuming against an edited file is refused. */
   fileHash: string;
   rows: number;
+  /** How the file's amounts were read: resuming with another unit would send other amounts. */
+  amountUnit: string | null;
 }
 
 export interface JournalEntry {
@@ -73,6 +75,11 @@ export class Journal {
     }
     if (header.fileHash !== expected.fileHash || header.rows !== expected.rows) {
       throw new FileError(`${path} was written for a different version of the refunds file: the file changed since that run`);
+    }
+    if (header.amountUnit !== expected.amountUnit) {
+      throw new FileError(
+        `${path} was written by a run with --amount-unit ${header.amountUnit ?? '(none)'}; resume with the same --amount-unit, or the amounts would be read differently`,
+      );
     }
     return { journal: new Journal(openSync(path, 'a')), done };
   }

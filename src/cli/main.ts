@@ -228,7 +228,7 @@ async function refundCommand(options: RefundCommandOptions): Promise<number> {
   }
 
   const journalPath = options.journal ?? `${options.file}.journal.jsonl`;
-  const header = { provider: options.provider, fileHash, rows: requests.length };
+  const header = { provider: options.provider, fileHash, rows: requests.length, amountUnit: options.amountUnit ?? null };
   let journal: Journal;
   let done = new Set<number>();
   if (options.resume) ({ journal, done } = Journal.resume(journalPath, header));

@@ -259,6 +259,17 @@ describe('clawback refund', () => {
     expect(resumed.stderr).toContain('the file changed since that run');
   });
 
+  it('refuses to resume with another --amount-unit, which would read the amounts differently', async () => {
+    seedAffonso(1);
+    const { file } = refundsFile(csv([{ conversion_id: 'com_1', amount: '40', currency: 'USD' }]));
+    const args = ['refund', '--provider', 'affonso', '--file', file, '--base-url', server.baseURLs.affonso];
+    expect((await run([...args, '--amount-unit', 'major'])).code).toBe(0);
+    const resumed = await run([...args, '--amount-unit', 'minor', '--resume']);
+    expect(resumed.code).toBe(2);
+    expect(resumed.stderr).toContain('was written by a run with --amount-unit major; resume with the same --amount-unit');
+    expect(emulator.ledger.conversion('affonso', 'com_1')).toMatchObject({ refunded: 4_000 });
+  });
+
   describe('killed mid-run, then resumed', () => {
     const rows = 240;
     async function interruptAndResume(kill: NodeJS.Signals) {
