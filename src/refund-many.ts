@@ -1,4 +1,5 @@
 import { AbortedError, ClawbackError, ValidationError } from './core/errors.js';
+import { notify } from './core/hooks.js';
 import { expected, functionSchema, integer, optional, parseInput, signalSchema, strictObject } from './core/validation.js';
 import * as z from './core/schema.js';
 import { refund, type RefundOptions, type RefundProvider } from './refund.js';
@@ -22,7 +23,7 @@ export interface RefundManyProgress {
 export interface RefundManyOptions {
   /** Refunds in flight at once, 1 to 64 (default 4). Each provider's rate limiter still spaces them. */
   concurrency?: number;
-  /** Called as each item settles. An exception in it is ignored. */
+  /** Called as each item settles. An exception (or a rejected promise) in it is ignored. */
   onProgress?: (progress: RefundManyProgress) => void;
   /** Stops the batch: no further item starts, and those in flight are aborted (`AbortedError`). */
   signal?: AbortSignal;
@@ -151,11 +152,8 @@ export async function refundMany(items: readonly Item[], options: RefundManyOpti
     outcomes[outcome.index] = outcome;
     if (outcome.ok) succeeded += 1;
     else failed += 1;
-    try {
-      onProgress?.({ done: succeeded + failed, total: items.length, succeeded, failed, outcome });
-    } catch {
-      // An observer must not stop a batch that moves money half way.
-    }
+    // An observer must not stop a batch that moves money half way: a throw or rejection is ignored.
+    notify('onProgress', onProgress, { done: succeeded + failed, total: items.length, succeeded, failed, outcome }, undefined);
   };
 
   async function runOne(index: number): Promise<RefundManyOutcome> {

@@ -101,6 +101,31 @@ describe('onRequest and onResponse', () => {
     ]);
   });
 
+  it('an async hook or logger that rejects is not left as an unhandled rejection', async () => {
+    mockPost(URL, ok);
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const warn = vi.fn(async () => {
+        throw new Error('async logger bug');
+      });
+      const provider = createAffonso({
+        apiKey: KEY,
+        logger: { warn },
+        onRequest: async () => {
+          throw new Error('async hook bug');
+        },
+      });
+      await expect(refund({ provider, conversionId: 'com_1' })).resolves.toMatchObject({ status: 'refunded' });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(warn).toHaveBeenCalledWith('clawback: the onRequest hook threw; ignored', undefined);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('a logger that throws cannot break a refund either', async () => {
     mockPost(URL, json({}, 503), ok);
     const explode = () => {

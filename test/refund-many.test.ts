@@ -167,6 +167,25 @@ describe('refundMany', () => {
     expect(emulator.ledger.refunds()).toHaveLength(3);
   });
 
+  it('ignores an async progress callback that rejects, leaving no unhandled rejection', async () => {
+    const ids = seedAffonso(2);
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const provider = affonso();
+      const outcomes = await refundMany(
+        ids.map((conversionId) => ({ provider, conversionId })),
+        { onProgress: async () => Promise.reject(new Error('observer bug')) },
+      );
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(outcomes.every((outcome) => outcome.ok)).toBe(true);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('stops on abort: items not started fail as not sent, those in flight as aborted', async () => {
     const ids = seedAffonso(6);
     emulator.inject({ provider: 'affonso', delay: 200, times: 6 });

@@ -112,7 +112,7 @@ async function rehearse(options: RefundCommandOptions, requests: RowRequest[]) {
     const [outcome] = await refundMany([itemFor(provider, request)], { concurrency: 1 });
     outcomes.set(request.row, outcome as RefundManyOutcome);
   }
-  // Duplicate keys across rows are a whole-batch property: plan them together.
+  // Rows that would share a key, named by row number (refundMany would refuse them too, by index).
   const keys = new Map<string, number>();
   const result = new Map<number, { problems: string[] } | { key: string | undefined; sent: { url: string; body: string } }>();
   for (const request of requests) {
@@ -132,7 +132,9 @@ async function rehearse(options: RefundCommandOptions, requests: RowRequest[]) {
     const first = keys.get(key);
     if (first !== undefined) {
       result.set(request.row, {
-        problems: [`idempotency_key: row ${first} would be sent with the same key (same conversion and amount), so the vendor would not refund this one. Give each row its own idempotency_key if both refunds are meant`],
+        problems: [
+          `idempotency_key: row ${first} would be sent with the same key${request.options.idempotencyKey ? '' : ' (derived from the same conversion and amount)'}, so the vendor would take this one for a replay and not refund it. Give each row its own idempotency_key if both refunds are meant`,
+        ],
       });
       continue;
     }

@@ -66,21 +66,27 @@ export function redactHeaders(
   return safe;
 }
 
-function safely(call: () => void): boolean {
+/**
+ * Calls `call`; false if it threw. An async observer's rejection goes to `onRejected` instead of
+ * becoming an unhandled rejection (which Node turns into a crash).
+ */
+function safely(call: () => unknown, onRejected: () => void = () => {}): boolean {
   try {
-    call();
+    const result = call() as { then?: unknown } | undefined;
+    if (typeof result?.then === 'function') (result as PromiseLike<unknown>).then(undefined, onRejected);
     return true;
   } catch {
     return false;
   }
 }
 
-/** Writes to the logger, if any; a logger that throws is ignored. */
+/** Writes to the logger, if any; a logger that throws (or rejects) is ignored. */
 export function log(logger: Logger | undefined, level: keyof Logger, message: string, data?: Record<string, unknown>): void {
   if (logger?.[level]) safely(() => logger[level]?.(message, data));
 }
 
 /** Calls an observer, never letting it throw into a refund: observing must not change whether money moves. */
 export function notify<T>(name: string, hook: ((event: T) => void) | undefined, event: T, logger: Logger | undefined): void {
-  if (hook && !safely(() => hook(event))) log(logger, 'warn', `clawback: the ${name} hook threw; ignored`);
+  const report = () => log(logger, 'warn', `clawback: the ${name} hook threw; ignored`);
+  if (hook && !safely(() => hook(event), report)) report();
 }
