@@ -237,6 +237,19 @@ for (const major of nodeMajors) {
       });
     }
   }
+  await check(`Node ${major}: the installed \`clawback\` command refunds a file against the emulator`, async () => {
+    const work = job('affonso');
+    const file = join(app, `refunds-${major}.csv`);
+    writeFileSync(file, `conversion_id,amount,currency\n${work.conversionId},2500,USD\n`);
+    const { stdout } = await promisify(execFile)(
+      binary,
+      [join(app, 'node_modules/.bin/clawback'), 'refund', '--provider', 'affonso', '--file', file, '--amount-unit', 'minor', '--base-url', work.baseURL],
+      { cwd: app, timeout: 60_000, env: { ...process.env, AFFONSO_API_KEY: work.apiKey } },
+    );
+    assert.match(stdout, /refunded: +1\n/);
+    const refunds = emulator.ledger.refunds({ provider: 'affonso' }).filter((entry) => entry.conversionId === work.conversionId);
+    assert.equal(refunds.length, 1);
+  });
   await check(`Node ${major}: require('clawback/testing') loads the ESM-only entry (require(esm))`, async () => {
     const outcome = spawnSync(binary, ['-e', "console.log(typeof require('clawback/testing').startEmulator)"], {
       cwd: app,
