@@ -18,7 +18,7 @@ export async function runTypeScript(file, args = []) {
     target: 'node22',
     tsconfig: fileURLToPath(new URL('../tsconfig.json', import.meta.url)),
     // The runtime and test dependencies load from node_modules, as they would for a user.
-    external: ['ky', 'zod', 'zod/*', 'msw', 'msw/*'],
+    external: ['ky', 'msw', 'msw/*'],
     sourcemap: 'inline',
     logLevel: 'warning',
   });
