@@ -65,9 +65,6 @@ export async function deriveIdempotencyKey(item: {
 
 type Item = RefundOptions<RefundProvider>;
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 function itemError(index: number, path: string, message: string, provider?: ProviderName): ClawbackError {
   return new ValidationError([{ path, message }], { context: `refundMany() item ${index}`, provider });
 }
@@ -84,11 +81,11 @@ async function plan(items: readonly unknown[]): Promise<Step[]> {
   const planned: Step[] = [];
   const firstWithKey = new Map<string, number>();
   for (const [index, item] of items.entries()) {
-    if (!isObject(item)) {
+    if (!z.isPlainObject(item)) {
       planned.push({ error: itemError(index, '(input)', 'must be a refund() options object') });
       continue;
     }
-    const provider = isObject(item.provider) ? (item.provider.provider as ProviderName | undefined) : undefined;
+    const provider = z.isPlainObject(item.provider) ? (item.provider.provider as ProviderName | undefined) : undefined;
     if (provider === 'refcampaign' && item.amount !== undefined) {
       planned.push({
         error: itemError(

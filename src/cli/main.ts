@@ -4,6 +4,7 @@ import { extname } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { ClawbackError, ConnectionError } from '../core/errors.js';
+import { readEnv } from '../core/settings.js';
 import { createAffixo } from '../providers/affixo/affixo-provider.js';
 import { createAffonso, type AffonsoPlan } from '../providers/affonso/affonso-provider.js';
 import { createFirstPromoter } from '../providers/firstpromoter/firstpromoter-provider.js';
@@ -49,6 +50,12 @@ function affonsoPlan(value: string): AffonsoPlan {
   const plan = Number(value);
   if (plan !== 300 && plan !== 600 && plan !== 1200 && plan !== 3000) throw new InvalidArgumentError('must be 300, 600, 1200 or 3000');
   return plan;
+}
+
+/** The environment variables a provider's factory reads its credentials from. */
+function credentialVariables(provider: ProviderName): { apiKey: string; accountId?: string } {
+  const apiKey = `${provider.toUpperCase()}_API_KEY`;
+  return provider === 'firstpromoter' ? { apiKey, accountId: 'FIRSTPROMOTER_ACCOUNT_ID' } : { apiKey };
 }
 
 /** The provider the run sends through; API keys (and FirstPromoter's account id) from the usual environment variables. */
@@ -99,9 +106,10 @@ async function rehearse(options: RefundCommandOptions, requests: RowRequest[]) {
     throw new Error('dry run: not sent');
   };
   // Placeholders where the environment has no credentials yet: a dry run needs none.
+  const { apiKey, accountId } = credentialVariables(options.provider);
   const placeholders = {
-    apiKey: process.env[`${options.provider.toUpperCase()}_API_KEY`]?.trim() || 'dry_run_placeholder_key',
-    ...(options.provider === 'firstpromoter' ? { accountId: process.env.FIRSTPROMOTER_ACCOUNT_ID?.trim() || 'dry_run_account' } : {}),
+    apiKey: readEnv(apiKey)?.trim() ?? 'dry_run_placeholder_key',
+    ...(accountId ? { accountId: readEnv(accountId)?.trim() ?? 'dry_run_account' } : {}),
   };
   const provider = createProvider(options, { ...placeholders, fetch: capture, rateLimit: false, maxRetries: 0 });
   const valid = requests.filter((request): request is Extract<RowRequest, { ok: true }> => request.ok);
@@ -222,8 +230,7 @@ async function refundCommand(options: RefundCommandOptions): Promise<number> {
     return EXIT.refused;
   }
 
-  const credentials = [`${options.provider.toUpperCase()}_API_KEY`, ...(options.provider === 'firstpromoter' ? ['FIRSTPROMOTER_ACCOUNT_ID'] : [])];
-  const missing = credentials.filter((name) => !process.env[name]?.trim());
+  const missing = Object.values(credentialVariables(options.provider)).filter((name) => readEnv(name) === undefined);
   if (missing.length > 0) {
     err(`${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set; nothing was sent.`);
     return EXIT.refused;

@@ -1,5 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { toMinorUnits } from '../core/money.js';
+import { isPlainObject } from '../core/schema.js';
 
 /** The columns (CSV) or keys (JSON Lines) a refunds file may have, and the refund() option each fills. */
 export const COLUMNS = ['conversion_id', 'amount', 'currency', 'email', 'uid', 'reason', 'idempotency_key'] as const;
@@ -101,11 +102,11 @@ export function parseJsonLines(text: string, where: string): Row[] {
     } catch (error) {
       throw new FileError(`${where}, line ${index + 1}: not valid JSON: ${(error as Error).message}`);
     }
-    if (typeof record !== 'object' || record === null || Array.isArray(record)) {
+    if (!isPlainObject(record)) {
       throw new FileError(`${where}, line ${index + 1}: must be a JSON object`);
     }
     checkColumns(Object.keys(record), `${where}, line ${index + 1}`, false);
-    rows.push(cellsOf(record as Record<string, unknown>, rows.length + 1, where));
+    rows.push(cellsOf(record, rows.length + 1, where));
   }
   return rows;
 }

@@ -152,7 +152,8 @@ type Flatten<T> = { [K in keyof T]: T[K] } & {};
 export type ObjectOutput<S extends Shape> = Flatten<{ [K in RequiredKeys<S>]: output<S[K]> } & { [K in OptionalKeys<S>]?: output<S[K]> }>;
 export type ObjectInput<S extends Shape> = Flatten<{ [K in RequiredKeys<S>]: input<S[K]> } & { [K in OptionalKeys<S>]?: input<S[K]> }>;
 
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+/** An object that is not `null` or an array: what an object schema accepts. */
+export const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function object<O, I>(shape: Shape, params: Params | undefined, unknownKeys: 'refuse' | 'keep') {

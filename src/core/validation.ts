@@ -170,7 +170,7 @@ const HEADER_VALUE = /^[^\0\r\n]*$/;
 export const headersSchema = z.custom<Record<string, string>>().check((ctx) => {
   const value: unknown = ctx.value;
   const problem = (message: string, path: string[] = []) => ctx.issues.push({ code: 'custom', input: value, path, message });
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+  if (!z.isPlainObject(value)) {
     problem(expected('an object of header names to string values')({ input: value }));
     return;
   }

@@ -21,6 +21,7 @@ const argNodes = process.argv.indexOf('--nodes');
 const nodeMajors = argNodes > 0 ? process.argv[argNodes + 1].split(',') : ['22', '24', '26'];
 const { check, finish } = checklist('consumers');
 
+const execFileAsync = promisify(execFile);
 const npm = (args, cwd) =>
   execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
@@ -211,7 +212,7 @@ function nodeBinary(major) {
 
 // Asynchronous: the emulator answering the consumer runs in this very process.
 const run = async (binary, program, jobData) => {
-  const { stdout } = await promisify(execFile)(binary, [program, JSON.stringify(jobData)], { cwd: app, timeout: 60_000 });
+  const { stdout } = await execFileAsync(binary, [program, JSON.stringify(jobData)], { cwd: app, timeout: 60_000 });
   return stdout;
 };
 
@@ -241,7 +242,7 @@ for (const major of nodeMajors) {
     const work = job('affonso');
     const file = join(app, `refunds-${major}.csv`);
     writeFileSync(file, `conversion_id,amount,currency\n${work.conversionId},2500,USD\n`);
-    const { stdout } = await promisify(execFile)(
+    const { stdout } = await execFileAsync(
       binary,
       [join(app, 'node_modules/.bin/clawback'), 'refund', '--provider', 'affonso', '--file', file, '--amount-unit', 'minor', '--base-url', work.baseURL],
       { cwd: app, timeout: 60_000, env: { ...process.env, AFFONSO_API_KEY: work.apiKey } },
