@@ -45,8 +45,6 @@ export {
 } from './core/errors.js';
 
 export type { ProviderSettings } from './core/settings.js';
-/** The schema type behind the vendor body and response types (`AffonsoRefundBody` is `SchemaInput<…>`). */
-export type { Schema, input as SchemaInput, output as SchemaOutput } from './core/schema.js';
 export type { Logger, ObservabilitySettings, RequestEvent, ResponseEvent } from './core/hooks.js';
 export type { RateLimit } from './core/rate-limiter.js';
 export type { FetchFunction } from './core/http.js';

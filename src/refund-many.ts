@@ -1,7 +1,7 @@
 import { AbortedError, ClawbackError, ValidationError } from './core/errors.js';
 import { notify } from './core/hooks.js';
-import { expected, functionSchema, integer, optional, parseInput, signalSchema, strictObject } from './core/validation.js';
-import * as z from './core/schema.js';
+import { expected, functionSchema, integer, isPlainObject, optional, parseInput, signalSchema, strictObject } from './core/validation.js';
+import * as z from 'zod/mini';
 import { refund, type RefundOptions, type RefundProvider } from './refund.js';
 import type { ProviderName, RefundResult } from './spec/refund-provider-v1.js';
 
@@ -81,11 +81,11 @@ async function plan(items: readonly unknown[]): Promise<Step[]> {
   const planned: Step[] = [];
   const firstWithKey = new Map<string, number>();
   for (const [index, item] of items.entries()) {
-    if (!z.isPlainObject(item)) {
+    if (!isPlainObject(item)) {
       planned.push({ error: itemError(index, '(input)', 'must be a refund() options object') });
       continue;
     }
-    const provider = z.isPlainObject(item.provider) ? (item.provider.provider as ProviderName | undefined) : undefined;
+    const provider = isPlainObject(item.provider) ? (item.provider.provider as ProviderName | undefined) : undefined;
     if (provider === 'refcampaign' && item.amount !== undefined) {
       planned.push({
         error: itemError(

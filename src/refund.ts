@@ -1,4 +1,4 @@
-import * as z from './core/schema.js';
+import * as z from 'zod/mini';
 import { generateIdempotencyKey } from './core/idempotency.js';
 import { callOptionsShape, expected, idempotencyKeySchema, matches, moneySchema, nonEmptyString, omittable, optional, parseInput, strictObject, timestampSchema } from './core/validation.js';
 import type {

@@ -1,6 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { toMinorUnits } from '../core/money.js';
-import { isPlainObject } from '../core/schema.js';
+import { isPlainObject } from '../core/validation.js';
 
 /** The columns (CSV) or keys (JSON Lines) a refunds file may have, and the refund() option each fills. */
 export const COLUMNS = ['conversion_id', 'amount', 'currency', 'email', 'uid', 'reason', 'idempotency_key'] as const;

@@ -1,5 +1,4 @@
-import type * as z from './schema.js';
-import { describeSchemaIssue } from './validation.js';
+import { describeSchemaIssue, type Schema } from './validation.js';
 import {
   AbortedError,
   ApiError,
@@ -236,9 +235,9 @@ export interface Transport {
   /** POSTs `request.body` as JSON, retrying where safe. Resolves with any 2xx; throws a `ClawbackError` otherwise. */
   post(request: VendorRequest): Promise<VendorResponse>;
   /** Validates a 2xx body against the vendor's documented schema, or throws `ResponseValidationError`. */
-  parse<T>(schema: z.Schema<T>, response: VendorResponse, request: VendorRequest): T;
+  parse<T>(schema: Schema<T>, response: VendorResponse, request: VendorRequest): T;
   /** `post` then `parse`: the whole call for a vendor without quirks between the two. */
-  send<T>(request: VendorRequest, schema: z.Schema<T>): Promise<{ data: T; response: VendorResponse }>;
+  send<T>(request: VendorRequest, schema: Schema<T>): Promise<{ data: T; response: VendorResponse }>;
 }
 
 export function createTransport(config: TransportConfig): Transport {
@@ -492,7 +491,7 @@ export function createTransport(config: TransportConfig): Transport {
     }
   }
 
-  function parse<T>(schema: z.Schema<T>, response: VendorResponse, request: VendorRequest): T {
+  function parse<T>(schema: Schema<T>, response: VendorResponse, request: VendorRequest): T {
     if (response.oversized) {
       throw new ResponseValidationError(
         `${vendor} answered ${response.status} with a body over ${MAX_RESPONSE_BYTES} bytes, which clawback does not read.${outcomeNote(request)}`,
@@ -537,7 +536,7 @@ export function createTransport(config: TransportConfig): Transport {
     };
   }
 
-  async function send<T>(request: VendorRequest, schema: z.Schema<T>) {
+  async function send<T>(request: VendorRequest, schema: Schema<T>) {
     const response = await post(request);
     return { data: parse(schema, response, request), response };
   }

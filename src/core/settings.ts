@@ -1,4 +1,4 @@
-import * as z from './schema.js';
+import * as z from 'zod/mini';
 import { ValidationError } from './errors.js';
 import { createTransport, type FetchFunction, type Transport, type VendorErrorInfo } from './http.js';
 import type { Logger, ObservabilitySettings } from './hooks.js';
@@ -75,7 +75,7 @@ const rateLimitSettingSchema = z.custom<false | RateLimit | readonly RateLimit[]
   list.forEach((item, index) => {
     const result = rateLimitSchema.safeParse(item);
     for (const issue of result.error?.issues ?? []) {
-      ctx.issues.push({ ...issue, path: Array.isArray(value) ? [index, ...issue.path] : issue.path } as never);
+      ctx.issues.push({ ...issue, input: item, path: Array.isArray(value) ? [index, ...issue.path] : issue.path } as never);
     }
   });
 });
@@ -137,7 +137,7 @@ export interface ProviderDefinition {
   defaultBaseURL: string;
   apiKeyEnv: string;
   /** Settings beyond `ProviderSettings` (FirstPromoter's `accountId`). */
-  extraSettings: z.Shape;
+  extraSettings: z.core.$ZodLooseShape;
   /** Auth headers from the resolved key and settings; may throw `ValidationError` (e.g. a key that can never refund). */
   authenticate: (apiKey: string, settings: Readonly<Record<string, unknown>>) => Record<string, string>;
   /** The vendor's documented limits, used unless `rateLimit` says otherwise. */

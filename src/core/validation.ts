@@ -1,15 +1,14 @@
-import * as z from './schema.js';
+import * as z from 'zod/mini';
 import { ValidationError, type ValidationIssue } from './errors.js';
 import { currencyExponent } from './money.js';
 import type { ProviderName } from '../spec/refund-provider-v1.js';
 
-type Schema<T> = z.Schema<T, unknown>;
+/** Any zod schema: what clawback validates with, and what `clawback/schemas` exports. */
+export type Schema<Output = unknown, Input = unknown> = z.ZodMiniType<Output, Input>;
 
-/** Unknown keys are refused. */
-export const strictObject = z.strictObject;
-
-/** Unknown keys are kept (a vendor's new fields survive). */
-export const looseObject = z.looseObject;
+/** An object that is not `null` or an array: what an object schema accepts. */
+export const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
@@ -23,12 +22,13 @@ function closestKey(key: string, known: readonly string[]): string | undefined {
   return known.find((candidate) => candidate.toLowerCase() === lower);
 }
 
-function toIssues(schemaIssues: readonly z.Issue[], knownKeysAt: (path: string) => readonly string[]): ValidationIssue[] {
+/** zod's issues as clawback's: one per field, unknown keys one by one with a "did you mean". */
+function toIssues(schemaIssues: readonly z.core.$ZodIssue[], knownKeysAt: (path: string) => readonly string[]): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   for (const issue of schemaIssues) {
     const path = issue.path.map(String).join('.');
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys ?? []) {
+      for (const key of issue.keys) {
         const suggestion = closestKey(key, knownKeysAt(path));
         issues.push({
           path: path ? `${path}.${key}` : key,
@@ -42,13 +42,15 @@ function toIssues(schemaIssues: readonly z.Issue[], knownKeysAt: (path: string) 
   return issues;
 }
 
+/** The keys an object schema knows at `path` (through optional and nullable wrappers). */
 function shapeKeys(schema: unknown, path: string): readonly string[] {
-  let current = schema as { def?: { shape?: Record<string, unknown>; innerType?: unknown } } | undefined;
-  for (const segment of path ? path.split('.') : []) {
-    while (current?.def?.innerType) current = current.def.innerType as typeof current;
-    current = current?.def?.shape?.[segment] as typeof current;
-  }
-  while (current?.def?.innerType) current = current.def.innerType as typeof current;
+  type Node = { def?: { shape?: Record<string, unknown>; innerType?: unknown } } | undefined;
+  const unwrap = (node: Node): Node => {
+    while (node?.def?.innerType) node = node.def.innerType as Node;
+    return node;
+  };
+  let current = unwrap(schema as Node);
+  for (const segment of path ? path.split('.') : []) current = unwrap(current?.def?.shape?.[segment] as Node);
   return Object.keys(current?.def?.shape ?? {});
 }
 
@@ -56,18 +58,10 @@ function shapeKeys(schema: unknown, path: string): readonly string[] {
  * Parses `value` with `schema`, or throws a `ValidationError` naming every bad field.
  * `context` starts the message ("Invalid refund() options").
  */
-export function parseInput<T>(
-  schema: Schema<T>,
-  value: unknown,
-  context: string,
-  provider?: ProviderName,
-): T {
+export function parseInput<T>(schema: Schema<T>, value: unknown, context: string, provider?: ProviderName): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  throw new ValidationError(
-    toIssues(result.error.issues, (path) => shapeKeys(schema, path)),
-    { context, provider },
-  );
+  throw new ValidationError(toIssues(result.error.issues, (path) => shapeKeys(schema, path)), { context, provider });
 }
 
 /**
@@ -84,8 +78,9 @@ export function validateField<T>(schema: Schema<T>, value: unknown, path: string
 }
 
 /** A vendor-response issue in words: "expected string", "expected true", not a bare "Invalid input". */
-export function describeSchemaIssue(issue: z.Issue): string {
+export function describeSchemaIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_type') return `expected ${issue.expected}`;
+  if (issue.code === 'invalid_value') return `expected ${issue.values.map((value) => JSON.stringify(value)).join(' or ')}`;
   return issue.message;
 }
 
@@ -109,52 +104,58 @@ export function parseNativeCall<T>(
   };
 }
 
+type Message = string | ((issue: { input?: unknown }) => string);
+
 /** Message helper: "is required" when absent, `expected` otherwise, naming what was received. */
 export function expected(what: string) {
-  return (issue: { input?: unknown }) =>
-    issue.input === undefined ? 'is required' : `must be ${what}, got ${describe(issue.input)}`;
+  return (issue: { input?: unknown }) => (issue.input === undefined ? 'is required' : `must be ${what}, got ${describe(issue.input)}`);
 }
 
 export const nonEmptyString = (what = 'a non-empty string') =>
-  z.string({ error: expected(what) }).check(
-    z.refine((value) => value.trim().length > 0, 'must not be empty or blank'),
-  );
+  z.string({ error: expected(what) }).check(z.refine((value) => value.trim().length > 0, 'must not be empty or blank'));
 
 /** May be left out or set to `undefined` (e.g. `apiKey: process.env.KEY`, unset). */
-export const optional = <T extends z.Schema>(schema: T) => z.optional(schema);
+export const optional = z.optional;
 
 /**
  * May be left out, but not set to `undefined`: for amounts, where leaving one out means "refund
  * everything" and an `undefined` is usually a lost value rather than that intent.
  */
-export const omittable = <T extends z.Schema>(schema: T) => z.exactOptional(schema);
+export const omittable = z.exactOptional;
+
+/** Unknown keys are refused. */
+export const strictObject = z.strictObject;
+
+/** Unknown keys are kept (a vendor's new fields survive). */
+export const looseObject = z.looseObject;
+
+/**
+ * A field a vendor documents but clawback does not read: typed (for `z.output`) and described
+ * (for `z.toJSONSchema`), never refused. A vendor changing a field clawback ignores must not turn
+ * a refund it applied into a `ResponseValidationError`; a value of another type parses as absent.
+ */
+export const documented = <T extends z.core.SomeType>(schema: T) => z.catch(z.optional(schema), undefined);
 
 const MAX_TIMEOUT = 2_147_483_647;
 
-type Message = string | ((issue: { input?: unknown }) => string);
+/** A safe integer. */
+export const integer = (error: Message) => z.int({ error });
 
-// Rules zod has a schema type for (int, regex, iso.datetime, literal, union, record), written
-// as refinements on the few types ./schema.ts has; normalising (upper-casing a currency, a date
-// to UTC ISO form) happens after parsing.
+/** A string matching `pattern`. */
+export const matches = (pattern: RegExp, message: string) => z.regex(pattern, message);
 
-/** A safe integer (`z.int`). */
-export const integer = (error: Message) => z.number({ error }).check(z.refine(Number.isSafeInteger, { error }));
-
-/** A string matching `pattern` (`z.regex`). */
-export const matches = (pattern: RegExp, message: string) => z.refine<string>((value) => pattern.test(value), message);
-
-/** Exactly one of `values` (`z.literal`, or a union of them). */
-export const oneOf = <const T extends readonly unknown[]>(values: T, error: Message) =>
-  z.custom<T[number]>((value) => values.includes(value), { error });
-
-const ISO_DATE_TIME =
-  /^(\d{4})-(\d{2})-(\d{2})T(?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?(?:Z|[+-](?:[01]\d|2[0-3]):?[0-5]\d)$/;
+/** Exactly one of `values`. */
+export const oneOf = <const T extends readonly z.core.util.Literal[]>(values: T, error: Message) =>
+  z.literal(values, { error });
 
 /**
- * An RFC 3339 / ISO 8601 date-time with a zone (`z.iso.datetime({ offset: true })`): "Z" or
- * an offset, seconds and fractions optional, and a day that exists (V8's `Date.parse` takes
- * February 30 and moves it to March).
+ * An RFC 3339 / ISO 8601 date-time with a zone: "Z" or an offset, seconds and fractions
+ * optional, and a day that exists (V8's `Date.parse` takes February 30 and moves it to March).
+ * zod's `iso.datetime` requires seconds and a colon in the offset, which the vendors and
+ * `Date` do not, so this is a refinement.
  */
+const ISO_DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})T(?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?(?:Z|[+-](?:[01]\d|2[0-3]):?[0-5]\d)$/;
 export function isIsoDateTime(value: string): boolean {
   const match = ISO_DATE_TIME.exec(value);
   if (!match) return false;
@@ -164,20 +165,40 @@ export function isIsoDateTime(value: string): boolean {
 }
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const HEADER_VALUE = /^[^\0\r\n]*$/;
 
-/** Extra request headers: valid names, string values without line breaks (`z.record`). */
+/**
+ * Why a header value cannot be sent, or undefined. Fetch takes only ByteStrings (every character
+ * ≤ U+00FF) without NUL, CR or LF; anything else fails inside `fetch`, after validation, as a
+ * `TypeError` that reads like a network failure. Other control characters are refused too
+ * (RFC 9110 §5.5 field-value: visible characters, space, tab, obs-text).
+ */
+export function headerValueProblem(value: string): string | undefined {
+  for (let index = 0; index < value.length; index++) {
+    const code = value.charCodeAt(index);
+    if (code === 0x0a || code === 0x0d || code === 0) return 'must not contain line breaks or NUL characters';
+    if (code > 0xff) {
+      return `can only hold Latin-1 characters (a ByteString): "${value[index]}" at position ${index} cannot be sent in an HTTP header`;
+    }
+    if ((code < 0x20 && code !== 0x09) || code === 0x7f) return `must not contain control characters (U+${code.toString(16).padStart(4, '0').toUpperCase()} at position ${index})`;
+  }
+  return undefined;
+}
+
+/** Extra request headers: valid names, string values fetch can send. */
 export const headersSchema = z.custom<Record<string, string>>().check((ctx) => {
   const value: unknown = ctx.value;
   const problem = (message: string, path: string[] = []) => ctx.issues.push({ code: 'custom', input: value, path, message });
-  if (!z.isPlainObject(value)) {
+  if (!isPlainObject(value)) {
     problem(expected('an object of header names to string values')({ input: value }));
     return;
   }
   for (const [name, header] of Object.entries(value)) {
     if (!HEADER_NAME.test(name)) problem('is not a valid HTTP header name', [name]);
     else if (typeof header !== 'string') problem(expected('a string header value')({ input: header }), [name]);
-    else if (!HEADER_VALUE.test(header)) problem('must not contain line breaks or NUL characters', [name]);
+    else {
+      const why = headerValueProblem(header);
+      if (why) problem(why, [name]);
+    }
   }
 });
 
@@ -214,10 +235,11 @@ export const callOptionsSchema = strictObject(callOptionsShape, { error: expecte
 /** ISO 4217 code, any case (`refund()` upper-cases it after parsing). */
 export const currencySchema = z.string({ error: expected('an ISO 4217 currency code such as "USD"') }).check(
   z.refine((value) => currencyExponent(value.toUpperCase()) !== undefined, {
-    error: (issue) => `is not a known ISO 4217 currency code (got "${issue.input}")`,
+    error: (issue) => `is not a known ISO 4217 currency code (got "${String(issue.input)}")`,
   }),
 );
 
+/** Money inside clawback: `{ value, currency }`, `value` a positive integer of the currency's minor units. */
 export const moneySchema = strictObject(
   {
     value: integer(expected('a whole number of minor units (4950 = 49.50)')).check(
@@ -240,8 +262,8 @@ const isTimestamp = (value: unknown): value is Date | string =>
 export const timestampSchema = z.custom<Date | string>(isTimestamp, timestampMessage);
 
 export const idempotencyKeySchema = z.string({ error: expected('a string') }).check(
-  z.refine((value) => /^[\x21-\x7e]{1,255}$/.test(value), 'must be 1 to 255 printable ASCII characters without spaces'),
+  matches(/^[\x21-\x7e]{1,255}$/, 'must be 1 to 255 printable ASCII characters without spaces'),
 );
 
-/** A vendor's `"success": true` (`z.literal(true)`). */
-export const literalTrue = oneOf([true], 'expected true');
+/** A vendor's `"success": true`. */
+export const literalTrue = z.literal(true, { error: 'expected true' });

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import type * as z from '../../src/core/schema.js';
+import type { Schema } from '../../src/core/validation.js';
 import { affixoErrorSchema, affixoRefundResponseSchema } from '../../src/providers/affixo/affixo-schemas.js';
 import { affonsoErrorSchema, affonsoRefundResponseSchema } from '../../src/providers/affonso/affonso-schemas.js';
 import { firstPromoterErrorSchema, firstPromoterRefundResponseSchema } from '../../src/providers/firstpromoter/firstpromoter-schemas.js';
@@ -13,7 +13,7 @@ import {
 } from '../../src/testing/index.js';
 
 /** The SDK's own schemas for each vendor: every emulator body must satisfy them. */
-const schemas: Record<ProviderName, { ok: z.Schema; error: z.Schema }> = {
+const schemas: Record<ProviderName, { ok: Schema; error: Schema }> = {
   affixo: { ok: affixoRefundResponseSchema, error: affixoErrorSchema },
   affonso: { ok: affonsoRefundResponseSchema, error: affonsoErrorSchema },
   refcampaign: { ok: refCampaignRefundResponseSchema, error: refCampaignErrorSchema },

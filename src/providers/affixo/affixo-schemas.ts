@@ -1,4 +1,4 @@
-import * as z from '../../core/schema.js';
+import * as z from 'zod/mini';
 import { literalTrue, looseObject, nonEmptyString, strictObject } from '../../core/validation.js';
 
 // POST https://go.affixo.dev/v1/track/refund
@@ -29,3 +29,4 @@ export const affixoErrorSchema = looseObject({
 
 export type AffixoRefundBody = z.input<typeof affixoRefundBodySchema>;
 export type AffixoRefundResponse = z.output<typeof affixoRefundResponseSchema>;
+export type AffixoError = z.output<typeof affixoErrorSchema>;

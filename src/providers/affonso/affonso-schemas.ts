@@ -1,5 +1,5 @@
-import * as z from '../../core/schema.js';
-import { isIsoDateTime, literalTrue, looseObject, matches, nonEmptyString, omittable, optional, strictObject } from '../../core/validation.js';
+import * as z from 'zod/mini';
+import { documented, isIsoDateTime, literalTrue, looseObject, matches, nonEmptyString, omittable, optional, strictObject } from '../../core/validation.js';
 
 // POST https://api.affonso.io/v1/conversions/{id}/refund
 // https://docs.affonso.io/api/endpoint/conversions/refund
@@ -15,24 +15,26 @@ export const affonsoConversionIdSchema = nonEmptyString('an Affonso conversion i
 export const affonsoRefundBodySchema = strictObject(
   {
     /** Major units (49.50), > 0, at most the remaining sale amount. */
-    amount: omittable(
-      z.number({ error: 'must be a number of major units' }).check(
-        z.refine((value) => Number.isFinite(value) && value > 0, 'must be a finite number greater than zero'),
-      ),
-    ),
+    amount: omittable(z.number({ error: 'must be a finite number of major units' }).check(z.positive('must be greater than zero'))),
+    /** Three-letter currency code of the refund record. */
     currency: optional(z.string().check(matches(/^[A-Za-z]{3}$/, 'must be a three-letter currency code'))),
+    /** Free-form, such as `customer_cancellation` or `chargeback`. */
     reason: optional(z.string()),
     /** Idempotency key: reuse it when retrying the same upstream refund. */
     external_event_id: optional(nonEmptyString()),
+    /** When the refund happened upstream, ISO 8601. */
     refunded_at: optional(z.string().check(z.refine(isIsoDateTime, 'must be an ISO 8601 date-time'))),
   },
   { error: 'must be an object like { amount?, currency?, reason?, external_event_id?, refunded_at? }' },
 );
 
+const nullableString = () => documented(z.nullable(z.string()));
+const nullableNumber = () => documented(z.nullable(z.number()));
+
 /**
- * The conversion object. Checked at run time: what the mapping reads. Typed (`AffonsoConversion`):
- * every documented field. The rest is not checked, so a change in a field clawback does not
- * read cannot turn a refund Affonso applied into an error, and costs no bundle size.
+ * The conversion object. Checked: `id`, `status`, `sales_status` and `replayed`, which the
+ * mapping reads. Every other documented field is `documented()`: typed and described, but a
+ * change in one cannot turn a refund Affonso applied into an error.
  */
 export const affonsoConversionSchema = looseObject({
   id: z.string(),
@@ -42,6 +44,23 @@ export const affonsoConversionSchema = looseObject({
   sales_status: z.string(),
   /** True when Affonso replayed an earlier refund with the same `external_event_id` (seen in @affonso/sdk). */
   replayed: z.optional(z.boolean()),
+  referral_id: nullableString(),
+  affiliate_id: nullableString(),
+  program_id: nullableString(),
+  sale_amount: nullableNumber(),
+  sale_amount_currency: nullableString(),
+  commission_amount: nullableNumber(),
+  commission_currency: nullableString(),
+  hold_period_days: nullableNumber(),
+  payment_intent_id: nullableString(),
+  invoice_id: nullableString(),
+  earning_id: nullableString(),
+  earning_type: nullableString(),
+  external_event_id: nullableString(),
+  calculation_mode: nullableString(),
+  matched_incentive_id: nullableString(),
+  created_at: nullableString(),
+  updated_at: nullableString(),
 });
 
 export const affonsoRefundResponseSchema = looseObject({
@@ -68,23 +87,6 @@ export const affonsoErrorSchema = looseObject({
 
 export type AffonsoRefundBody = z.input<typeof affonsoRefundBodySchema>;
 /** The conversion as documented; only `id`, `status`, `sales_status` and `replayed` are checked at run time. */
-export type AffonsoConversion = z.output<typeof affonsoConversionSchema> & {
-  referral_id?: string | null;
-  affiliate_id?: string | null;
-  program_id?: string | null;
-  sale_amount?: number | null;
-  sale_amount_currency?: string | null;
-  commission_amount?: number | null;
-  commission_currency?: string | null;
-  hold_period_days?: number | null;
-  payment_intent_id?: string | null;
-  invoice_id?: string | null;
-  earning_id?: string | null;
-  earning_type?: string | null;
-  external_event_id?: string | null;
-  calculation_mode?: string | null;
-  matched_incentive_id?: string | null;
-  created_at?: string | null;
-  updated_at?: string | null;
-};
-export type AffonsoRefundResponse = Omit<z.output<typeof affonsoRefundResponseSchema>, 'data'> & { data: AffonsoConversion };
+export type AffonsoConversion = z.output<typeof affonsoConversionSchema>;
+export type AffonsoRefundResponse = z.output<typeof affonsoRefundResponseSchema>;
+export type AffonsoError = z.output<typeof affonsoErrorSchema>;

@@ -1,4 +1,4 @@
-import type * as z from '../../core/schema.js';
+import type * as z from 'zod/mini';
 import { NotFoundError } from '../../core/errors.js';
 import type { VendorErrorInfo, VendorResponse } from '../../core/http.js';
 import { createProviderTransport, requireSetting, type ProviderSettings } from '../../core/settings.js';

@@ -1,4 +1,4 @@
-import * as z from '../../core/schema.js';
+import * as z from 'zod/mini';
 import { ConflictError, type ValidationIssue } from '../../core/errors.js';
 import { currencyExponent } from '../../core/money.js';
 import { assertRefundable, unsupportedOptionWarnings } from '../../core/refund-call.js';
@@ -9,7 +9,7 @@ import type { FirstPromoterSend } from './firstpromoter-provider.js';
 const firstPromoterOptionsSchema = strictObject(
   {
     quantity: optional(
-      integer('must be a whole number').check(z.refine((value) => value > 0, 'must be greater than zero')),
+      integer('must be a whole number').check(z.positive('must be greater than zero')),
     ),
     skipEmailNotification: optional(z.boolean({ error: 'must be a boolean' })),
   },

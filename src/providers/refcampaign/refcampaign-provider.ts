@@ -1,4 +1,4 @@
-import type * as z from '../../core/schema.js';
+import type * as z from 'zod/mini';
 import type { VendorErrorInfo, VendorResponse } from '../../core/http.js';
 import { createProviderTransport, type ProviderSettings } from '../../core/settings.js';
 import { parseNativeCall } from '../../core/validation.js';

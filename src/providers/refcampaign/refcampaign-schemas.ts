@@ -1,4 +1,4 @@
-import * as z from '../../core/schema.js';
+import * as z from 'zod/mini';
 import { integer, literalTrue, looseObject, nonEmptyString, omittable, strictObject } from '../../core/validation.js';
 
 // POST https://app.refcampaign.com/api/v1/conversions/refund
@@ -6,12 +6,12 @@ import { integer, literalTrue, looseObject, nonEmptyString, omittable, strictObj
 
 /** The id the merchant sent when it reported the conversion: 1 to 255 characters. */
 export const refCampaignExternalIdSchema = nonEmptyString().check(
-  z.refine((id) => id.length <= 255, 'must be at most 255 characters (RefCampaign externalId)'),
+  z.maxLength(255, 'must be at most 255 characters (RefCampaign externalId)'),
 );
 
 /** Integer minor units of the conversion's own currency; RefCampaign rejects decimals. */
 export const refCampaignAmountSchema = integer('must be a whole number of minor units (cents)').check(
-  z.refine((value) => value > 0, 'must be greater than zero'),
+  z.positive('must be greater than zero'),
 );
 
 /** Request body. Without `amount`, a full refund. */
@@ -59,3 +59,4 @@ export const refCampaignErrorSchema = looseObject({
 
 export type RefCampaignRefundBody = z.input<typeof refCampaignRefundBodySchema>;
 export type RefCampaignRefundResponse = z.output<typeof refCampaignRefundResponseSchema>;
+export type RefCampaignError = z.output<typeof refCampaignErrorSchema>;
