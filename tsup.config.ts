@@ -6,6 +6,7 @@ const entry = {
   affonso: 'src/providers/affonso/index.ts',
   refcampaign: 'src/providers/refcampaign/index.ts',
   firstpromoter: 'src/providers/firstpromoter/index.ts',
+  schemas: 'src/schemas.ts',
 };
 
 export default defineConfig([
@@ -30,10 +31,15 @@ export default defineConfig([
     sourcemap: true,
     splitting: false,
     treeshake: true,
+    // ky 2 ships ESM only. `require('ky')` works through require(esm), but on Node 22.12 (the
+    // engines floor) every load then prints an ExperimentalWarning: the CJS build carries its
+    // own copy of ky instead. The ESM build imports the package.
+    noExternal: ['ky'],
   },
   {
     // `npx clawback`: CommonJS, so the CommonJS libraries it bundles (cli-progress) can require
-    // Node's built-ins. Its own dependencies are bundled in; zod stays the package's dependency.
+    // Node's built-ins. Its own dependencies are bundled in, and ky (ESM only, see above); zod
+    // stays the package's dependency.
     entry: { cli: 'src/cli/bin.ts' },
     format: ['cjs'],
     target: 'node22',
@@ -41,7 +47,7 @@ export default defineConfig([
     dts: false,
     sourcemap: false, // 650 kB of map, mostly of the bundled libraries
     splitting: false,
-    noExternal: ['commander', 'csv-parse', 'cli-progress'],
+    noExternal: ['commander', 'csv-parse', 'cli-progress', 'ky'],
     banner: { js: '#!/usr/bin/env node' },
   },
 ]);

@@ -9,6 +9,7 @@ export default defineConfig({
     alias: [
       { find: /^clawback$/, replacement: src('index.ts') },
       { find: /^clawback\/testing$/, replacement: src('testing/index.ts') },
+      { find: /^clawback\/schemas$/, replacement: src('schemas.ts') },
       { find: /^clawback\/(affixo|affonso|refcampaign|firstpromoter)$/, replacement: src('providers/$1/index.ts') },
     ],
   },

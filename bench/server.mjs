@@ -1,9 +1,13 @@
-// The benchmark's vendor: a loopback HTTP server in its own process, so its work does not
-// share the client's event loop. It answers each vendor's refund path with that vendor's
-// documented success body, and echoes a digest of what it received (method, path, body and
-// the headers that matter) so the benchmark can check every variant sends the same request.
+// The benchmark's vendor: a loopback HTTP server in its own process, so its work does not share
+// the client's event loop. It answers each vendor's refund path with that vendor's documented
+// success body after `--delay` milliseconds (20 by default: a vendor 20 ms away), and echoes a
+// digest of what it received (method, path, body and the headers that matter) so the benchmark
+// can check that every variant sends the same request.
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
+
+const delayArg = process.argv.indexOf('--delay');
+const delayMs = delayArg > 0 ? Number(process.argv[delayArg + 1]) : 20;
 
 const conversion = {
   id: 'com_abc123', referral_id: 'ref_456def', affiliate_id: 'aff_789ghi', program_id: 'prog_123xyz',
@@ -28,12 +32,14 @@ const server = createServer((request, response) => {
     const headers = ['authorization', 'account-id', 'content-type', 'accept'].map((name) => `${name}=${request.headers[name] ?? ''}`);
     const digest = createHash('sha1').update([request.method, request.url, ...headers, body].join('\n')).digest('hex');
     const text = match ? match[1] : '{"message":"no such path"}';
-    response.writeHead(match ? 200 : 404, {
-      'content-type': 'application/json',
-      'content-length': Buffer.byteLength(text),
-      'x-request-digest': digest,
-    });
-    response.end(text);
+    setTimeout(() => {
+      response.writeHead(match ? 200 : 404, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(text),
+        'x-request-digest': digest,
+      });
+      response.end(text);
+    }, delayMs);
   });
 });
 // Never close an idle connection from this side: closing one just as the client reuses it is a

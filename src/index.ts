@@ -20,10 +20,10 @@ export {
   type FirstPromoterRefundRequest,
   type FirstPromoterSettings,
 } from './providers/firstpromoter/firstpromoter-provider.js';
-export type { AffixoRefundBody, AffixoRefundResponse } from './providers/affixo/affixo-schemas.js';
-export type { AffonsoConversion, AffonsoRefundBody, AffonsoRefundResponse } from './providers/affonso/affonso-schemas.js';
-export type { RefCampaignRefundBody, RefCampaignRefundResponse } from './providers/refcampaign/refcampaign-schemas.js';
-export type { FirstPromoterRefundBody, FirstPromoterRefundResponse } from './providers/firstpromoter/firstpromoter-schemas.js';
+export type { AffixoError, AffixoRefundBody, AffixoRefundResponse } from './providers/affixo/affixo-schemas.js';
+export type { AffonsoConversion, AffonsoError, AffonsoRefundBody, AffonsoRefundResponse } from './providers/affonso/affonso-schemas.js';
+export type { RefCampaignError, RefCampaignRefundBody, RefCampaignRefundResponse } from './providers/refcampaign/refcampaign-schemas.js';
+export type { FirstPromoterError, FirstPromoterRefundBody, FirstPromoterRefundResponse } from './providers/firstpromoter/firstpromoter-schemas.js';
 
 export {
   AbortedError,
@@ -36,6 +36,7 @@ export {
   NotFoundError,
   PermissionDeniedError,
   RateLimitError,
+  RedirectError,
   ResponseValidationError,
   ServerError,
   TimeoutError,
@@ -44,10 +45,11 @@ export {
   type ValidationIssue,
 } from './core/errors.js';
 
-export type { ProviderSettings } from './core/settings.js';
+export type { KyInstanceLike, ProviderSettings } from './core/settings.js';
 export type { Logger, ObservabilitySettings, RequestEvent, ResponseEvent } from './core/hooks.js';
 export type { RateLimit } from './core/rate-limiter.js';
 export type { FetchFunction } from './core/http.js';
+export type { Schema } from './core/validation.js';
 export type {
   CallOptions,
   CommissionChange,

@@ -53,7 +53,8 @@ function isProvider(value: unknown): value is RefundProvider {
   );
 }
 
-const customerSchema = z
+/** `{ email }` or `{ uid }`: the customer (FirstPromoter "lead") whose commission is reversed. */
+export const customerSchema = z
   .strictObject(
     {
       email: optional(
@@ -69,7 +70,11 @@ const customerSchema = z
     z.refine((customer) => customer.email !== undefined || customer.uid !== undefined, 'must have an email or a uid'),
   );
 
-const refundOptionsSchema = strictObject(
+/**
+ * `refund()`'s options, as `refund()` validates them. `provider` must be a provider object, so
+ * for a queue of refunds to send later use `z.omit(refundOptionsSchema, { provider: true })`.
+ */
+export const refundOptionsSchema = strictObject(
   {
     provider: z.custom<RefundProvider>(isProvider, {
       error: (issue) =>

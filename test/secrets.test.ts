@@ -1,4 +1,5 @@
 import { inspect } from 'node:util';
+import ky, { isKyError } from 'ky';
 import { describe, expect, it } from 'vitest';
 import { ClawbackError, createAffixo, createAffonso, refund } from '../src/index.js';
 import { empty, hang, json, mockPost, networkError, refusingBaseURL, text, useVendorMock, type Reply } from './support/vendor-mock.js';
@@ -137,5 +138,57 @@ describe('keys refused before the network are not echoed either', () => {
     const error = await refund({ provider: create(), conversionId: 'o' } as never).catch((e: unknown) => e);
     expect(ClawbackError.isInstance(error)).toBe(true);
     for (const rendering of renderings(error)) expect(rendering).not.toContain(key);
+  });
+});
+
+/**
+ * Every value reachable from `root` (own properties, cause chains, arrays), each with its path.
+ * ky's errors hold the `Request` (and so the Authorization header) as `request`, and its
+ * options as `options`; none of them may be among these.
+ */
+function reachable(root: unknown): Array<[string, unknown]> {
+  const found: Array<[string, unknown]> = [];
+  const seen = new Set<unknown>();
+  const walk = (value: unknown, path: string) => {
+    if (typeof value !== 'object' || value === null || seen.has(value)) return;
+    seen.add(value);
+    found.push([path, value]);
+    const keys = new Set([...Object.getOwnPropertyNames(value), ...(value instanceof Error ? ['cause'] : [])]);
+    for (const key of keys) walk((value as Record<string, unknown>)[key], `${path}.${key}`);
+  };
+  walk(root, '$');
+  return found;
+}
+
+const kyObjects = (root: unknown) =>
+  reachable(root)
+    // ky's guards match by name, and clawback's TimeoutError shares one with ky's: skip clawback's.
+    .filter(([, value]) => value instanceof Request || value instanceof Response || value instanceof Headers || (!ClawbackError.isInstance(value) && isKyError(value)))
+    .map(([path]) => path);
+
+describe.each(vendors)("$name: none of ky's objects reaches a caller", (vendor) => {
+  it.each([
+    ['an HTTP error (ky HTTPError)', () => json({ error: 'boom' }, 500)],
+    ['a timeout (ky TimeoutError)', () => hang()],
+    ['a dropped connection (ky NetworkError)', () => networkError()],
+    ['a 2xx off the schema', () => json({ unexpected: true })],
+  ])('%s: not in the error, its causes, its body, or the hook events', async (_, reply) => {
+    mockPost(vendor.url, reply());
+    const events: unknown[] = [];
+    const record = (event: unknown) => void events.push(event);
+    const provider = vendor.create({ maxRetries: 1, timeout: 100, onRequest: record, onResponse: record, logger: { debug: (...args) => events.push(args), warn: (...args) => events.push(args) } });
+    const error = await refund({ provider, ...vendor.options } as never).catch((e: unknown) => e);
+    expect(ClawbackError.isInstance(error)).toBe(true);
+    expect(kyObjects(error)).toEqual([]);
+    expect(kyObjects(events)).toEqual([]);
+    for (const rendering of renderings(error)) expect(rendering).not.toContain(vendor.apiKey);
+  });
+
+  it("through a caller's ky instance whose beforeError hook hands ky's error on", async () => {
+    mockPost(vendor.url, json({ error: 'boom' }, 500));
+    const passthrough = ky.create({ hooks: { beforeError: [({ error }) => error] } });
+    const error = await refund({ provider: vendor.create({ maxRetries: 0, ky: passthrough }), ...vendor.options } as never).catch((e: unknown) => e);
+    expect(ClawbackError.isInstance(error)).toBe(true);
+    expect(kyObjects(error)).toEqual([]);
   });
 });

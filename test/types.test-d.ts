@@ -1,4 +1,6 @@
 import { describe, expectTypeOf, it } from 'vitest';
+import type * as z from 'zod/mini';
+import type * as schemas from '../src/schemas.js';
 import {
   ApiError,
   ClawbackError,
@@ -8,8 +10,13 @@ import {
   createFirstPromoter,
   createRefCampaign,
   refund,
+  type AffixoRefundBody,
   type AffonsoConversion,
+  type AffonsoError,
+  type AffonsoRefundBody,
+  type FirstPromoterRefundBody,
   type FirstPromoterRefundResponse,
+  type RefCampaignRefundBody,
   type RefundOptions,
   type RefundResult,
 } from '../src/index.js';
@@ -99,5 +106,23 @@ describe('error types', () => {
     if (RateLimitError.isInstance(error)) expectTypeOf(error.retryAfter).toEqualTypeOf<number | undefined>();
     if (ApiError.isInstance(error)) expectTypeOf(error.status).toEqualTypeOf<number>();
     if (ClawbackError.isInstance(error)) expectTypeOf(error.retryable).toEqualTypeOf<boolean>();
+  });
+});
+
+describe('public types come from the public schemas', () => {
+  it('bodies are z.input, responses and errors z.output, of clawback/schemas', () => {
+    expectTypeOf<AffixoRefundBody>().toEqualTypeOf<z.input<typeof schemas.affixoRefundBodySchema>>();
+    expectTypeOf<AffonsoRefundBody>().toEqualTypeOf<z.input<typeof schemas.affonsoRefundBodySchema>>();
+    expectTypeOf<RefCampaignRefundBody>().toEqualTypeOf<z.input<typeof schemas.refCampaignRefundBodySchema>>();
+    expectTypeOf<FirstPromoterRefundBody>().toEqualTypeOf<z.input<typeof schemas.firstPromoterRefundBodySchema>>();
+    expectTypeOf<AffonsoConversion>().toEqualTypeOf<z.output<typeof schemas.affonsoConversionSchema>>();
+    expectTypeOf<FirstPromoterRefundResponse>().toEqualTypeOf<z.output<typeof schemas.firstPromoterRefundResponseSchema>>();
+    expectTypeOf<AffonsoError>().toEqualTypeOf<z.output<typeof schemas.affonsoErrorSchema>>();
+  });
+
+  it('documented fields clawback does not check are still typed', () => {
+    expectTypeOf<AffonsoConversion['sale_amount']>().toEqualTypeOf<number | null | undefined>();
+    expectTypeOf<AffonsoConversion['sales_status']>().toEqualTypeOf<string>();
+    expectTypeOf<NonNullable<FirstPromoterRefundResponse['reward']>['amount']>().toEqualTypeOf<number | undefined>();
   });
 });

@@ -101,6 +101,22 @@ export class ApiError extends ClawbackError {
   declare readonly status: number;
 }
 
+/**
+ * 3xx: the vendor, or something in front of it, answered with a redirect. clawback never follows
+ * one on a refund (a followed 301 turns the POST into a GET elsewhere, whose 200 would read as a
+ * refund), so nothing reached `location` and nothing was refunded there. Not retried.
+ */
+export class RedirectError extends ApiError {
+  static override readonly brand: symbol = registerErrorClass(this, 'RedirectError');
+  /** Where the answer pointed (redacted), when it said. */
+  readonly location: string | undefined;
+
+  constructor(message: string, details: ClawbackErrorDetails & { location?: string | undefined }) {
+    super(message, details);
+    this.location = details.location;
+  }
+}
+
 /** 400 or 422: the vendor rejected the request's content. */
 export class BadRequestError extends ApiError {
   static override readonly brand: symbol = registerErrorClass(this, 'BadRequestError');

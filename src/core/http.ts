@@ -1,27 +1,35 @@
-import { describeSchemaIssue, type Schema } from './validation.js';
+import ky, { isHTTPError, isTimeoutError, replaceOption, type BeforeRequestHook, type BeforeRetryHook, type KyInstance, type Options, type ShouldRetryState } from 'ky';
 import {
   AbortedError,
   ApiError,
   AuthenticationError,
   BadRequestError,
+  ClawbackError,
   ConflictError,
   ConnectionError,
   NotFoundError,
   PermissionDeniedError,
   RateLimitError,
+  RedirectError,
   ResponseValidationError,
   ServerError,
   TimeoutError,
-  type ClawbackError,
+  ValidationError,
   type ClawbackErrorDetails,
 } from './errors.js';
 import { log, notify, redactHeaders, type ObservabilitySettings } from './hooks.js';
-import { SlidingWindowLimiter, type RateLimit, type Slot, type SlotOutcome } from './rate-limiter.js';
-import { MAX_RETRY_AFTER_MS, backoffDelay, isSafeToRetry, parseRetryAfter, type FailureKind } from './retry.js';
+import { SlidingWindowLimiter, type RateLimit, type Slot } from './rate-limiter.js';
+import { createRedactor, type Redactor } from './redaction.js';
+import { MAX_RESPONSE_BYTES, readCapped, responseOf, toResponse } from './response-body.js';
+import { MAX_RETRY_AFTER_MS, backoffDelay, errorChain, isSafeToRetry, neverSent, parseRetryAfter, type FailureKind } from './retry.js';
+import type { KyInstanceLike } from './settings.js';
+import { describeSchemaIssue, type Schema } from './validation.js';
 import type { CallOptions, ProviderName } from '../spec/refund-provider-v1.js';
 import { VERSION } from '../version.js';
 
 export type FetchFunction = (input: Request | URL | string, init?: RequestInit) => Promise<Response>;
+
+export { MAX_RESPONSE_BYTES };
 
 /** What a provider reads out of its vendor's error envelope. */
 export interface VendorErrorInfo {
@@ -36,18 +44,23 @@ export interface VendorErrorInfo {
   final?: boolean | undefined;
 }
 
+/** The resolved credentials: the auth headers (lower-case names) and every secret to redact. */
+export interface Credentials {
+  headers: Record<string, string>;
+  secrets: readonly string[];
+}
+
 export interface TransportConfig {
   provider: ProviderName;
   /** The vendor's name as users know it, for messages: "Affonso". */
   vendor: string;
   baseURL: string;
-  /**
-   * Resolves the API key and the auth headers (lower-case names, so they replace any a caller
-   * set). Throws `ValidationError` before any request when missing.
-   */
-  credentials: () => { apiKey: string; headers: Record<string, string> };
+  /** Resolves the credentials; throws `ValidationError` before any request when one is missing. */
+  credentials: () => Credentials;
   headers: Record<string, string>;
   fetch: FetchFunction | undefined;
+  /** A caller's ky instance to extend (its hooks run on every attempt); ky's default one otherwise. */
+  ky: KyInstanceLike | undefined;
   timeout: number;
   maxRetries: number;
   /** Overall limit per call, attempts, waits and all; undefined for none. */
@@ -57,6 +70,8 @@ export interface TransportConfig {
   /** Reads the vendor's error envelope; returns `{}` for bodies it does not recognise. */
   readError: (body: unknown) => VendorErrorInfo;
   observe: ObservabilitySettings;
+  /** Headers computed for each attempt over the exact bytes sent (Affonso's request signature). */
+  sign?: ((body: string) => Promise<Record<string, string>>) | undefined;
 }
 
 export interface VendorRequest {
@@ -73,104 +88,85 @@ export interface VendorRequest {
 
 export interface VendorResponse {
   status: number;
-  /** Parsed JSON, or undefined for an empty body. */
+  /** Parsed JSON (secrets redacted), or undefined for an empty body. */
   body: unknown;
   requestId: string | undefined;
   /** The body was larger than clawback reads (`MAX_RESPONSE_BYTES`) and was not parsed. */
   oversized: boolean;
 }
 
-type Attempt =
-  | { kind: 'response'; response: Response; text: string; oversized: boolean }
-  | { kind: 'timeout' }
-  | { kind: 'aborted' }
-  | { kind: 'connection'; error: unknown };
+/** A vendor's answer as clawback read it: bounded, redacted, parsed. */
+interface Answer extends VendorResponse {
+  headers: Headers;
+  /** The whole body read, redacted (for a ky hook that reads the response). */
+  text: string;
+}
 
-/** A failed attempt, before we know whether it will be retried. */
+/** A failed attempt, classified for the retry decision and the error. */
 interface Failure {
   kind: FailureKind;
   retryAfter?: number | undefined;
+  /** The ky error (or fetch error) it describes. */
+  source: unknown;
   toError(details: ClawbackErrorDetails, note: string): ClawbackError;
 }
 
+/** Everything one call shares across its attempts and ky's hooks. */
+interface Call {
+  request: VendorRequest;
+  body: string;
+  fixedHeaders: Record<string, string>;
+  signal: AbortSignal | undefined;
+  timeoutMs: number;
+  totalTimeout: number | undefined;
+  deadline: number;
+  slot: Slot | undefined;
+  /** Attempts handed to fetch so far, and the URL the last one went to. */
+  attempts: number;
+  url: string;
+  /** The current attempt reached fetch (so the vendor may have seen it). */
+  sent: boolean;
+  /** The attempt's own time limit: `timeout`, or what is left of `totalTimeout`. */
+  attemptTimeoutMs: number;
+  answer: Answer | undefined;
+  failure: Failure | undefined;
+  /** The wait before the next attempt, planned by `shouldRetry` (ky's `retry.delay` returns it). */
+  wait: number;
+  /** Sleeping before a retry. */
+  waiting: boolean;
+  /** A retry was due but `totalTimeout` left no time for it. */
+  outOfTime: boolean;
+  finished: boolean;
+}
+
+/** The option key that carries the call to clawback's `fetch` (ky forwards unknown options to fetch). */
+const CALL = 'clawbackCall';
+const callOf = (options: object): Call | undefined => (options as { [CALL]?: Call })[CALL];
+
 const MAX_BODY_TEXT_IN_ERRORS = 2_000;
 
-/** Response bodies are read up to this size; a vendor's refund answer is a few kilobytes. */
-export const MAX_RESPONSE_BYTES = 1_048_576;
-
-/** The body as text, read in chunks and stopped past `limit` bytes; `oversized` when there was more. */
-async function readCapped(response: Response, limit: number): Promise<{ text: string; oversized: boolean }> {
-  if (!response.body) return { text: '', oversized: false };
-  const reader = response.body.getReader();
-  const decoder = new TextDecoder();
-  let text = '';
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return { text: text + decoder.decode(), oversized: false };
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      return { text, oversized: true };
-    }
-    text += decoder.decode(value, { stream: true });
-  }
-}
-
-// Connection failures that happen before any byte of the request is written, so the vendor
-// cannot have acted on it. Undici nests the system error under `cause` (and under
-// AggregateError `errors` when several addresses were tried).
-const NOT_SENT_CODES = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ENETUNREACH',
-  'EHOSTUNREACH',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
-
-function errorCodes(error: unknown, depth = 0): string[] {
-  if (typeof error !== 'object' || error === null || depth > 5) return [];
-  const { code, cause, errors } = error as { code?: unknown; cause?: unknown; errors?: unknown };
-  const codes = typeof code === 'string' ? [code] : [];
-  codes.push(...errorCodes(cause, depth + 1));
-  if (Array.isArray(errors)) for (const inner of errors) codes.push(...errorCodes(inner, depth + 1));
-  return codes;
-}
-
-function neverSent(error: unknown): boolean {
-  const codes = errorCodes(error);
-  return codes.length > 0 && codes.every((code) => NOT_SENT_CODES.has(code));
-}
-
-/**
- * A plain stand-in for a low-level failure, kept as `cause`. The originals (a custom fetch's
- * errors, say) can hold the `Request`, whose headers carry the API key.
- */
-function sanitizedCause(error: unknown, redact: (text: string) => string): Error {
-  const codes = errorCodes(error);
-  const innermost = (function deepest(value: unknown, depth: number): unknown {
-    const cause = (value as { cause?: unknown } | null)?.cause;
-    return cause !== undefined && depth < 5 ? deepest(cause, depth + 1) : value;
-  })(error, 0);
-  const message = innermost instanceof Error ? innermost.message : String(innermost);
-  const cause = new Error(redact(message));
-  if (codes[0]) Object.assign(cause, { code: codes[0] });
-  return cause;
-}
-
-/** Replaces the API key wherever a vendor or a custom fetch echoes it back. */
-function redactor(secret: string): (text: string) => string {
-  return (text) => (secret.length >= 4 && text.includes(secret) ? text.split(secret).join('[redacted]') : text);
-}
-
-function parseBody(text: string): unknown {
+function parseBody(text: string, redactor: Redactor): unknown {
   if (!/\S/.test(text)) return undefined;
   try {
-    return JSON.parse(text);
+    // Without a backslash no JSON escape can spell a secret the text redaction missed.
+    const parsed: unknown = JSON.parse(text);
+    return text.includes('\\') ? redactor.value(parsed) : parsed;
   } catch {
     return text.length > MAX_BODY_TEXT_IN_ERRORS ? `${text.slice(0, MAX_BODY_TEXT_IN_ERRORS)}…` : text;
   }
+}
+
+/**
+ * A plain stand-in for a low-level failure, kept as `cause`. The originals (ky's errors, a
+ * custom fetch's) can hold the `Request`, whose headers carry the API key.
+ */
+function sanitizedCause(error: unknown, redact: (text: string) => string): Error {
+  const chain = errorChain(error);
+  const innermost = chain.at(-1) ?? { message: String(error) };
+  const code = chain.map((entry) => entry.code).find((value) => typeof value === 'string');
+  const cause = new Error(redact(typeof innermost.message === 'string' ? innermost.message : String(error)));
+  if (code) Object.assign(cause, { code });
+  return cause;
 }
 
 const apiErrorClasses: Record<number, typeof ApiError> = {
@@ -198,14 +194,12 @@ function lowerCaseNames(headers: Record<string, string>): Record<string, string>
 const USER_AGENT = `clawback/${VERSION}`;
 
 /**
- * The caller's headers, then clawback's: the body is JSON and the answer read as JSON, and the
- * credentials are the provider's, whatever the caller set. A caller's User-Agent is kept, with
- * clawback's appended.
+ * clawback's own headers: the body is JSON and the answer read as JSON, and the credentials are
+ * the provider's, whatever the caller set. A caller's User-Agent is kept, with clawback's appended.
  */
-function withFixedHeaders(headers: Record<string, string>, authHeaders: Record<string, string>): Record<string, string> {
-  const agent = headers['user-agent'];
+function fixedHeaders(callerHeaders: Record<string, string>, authHeaders: Record<string, string>): Record<string, string> {
+  const agent = callerHeaders['user-agent'];
   return {
-    ...headers,
     'user-agent': agent ? `${agent} ${USER_AGENT}` : USER_AGENT,
     accept: 'application/json',
     'content-type': 'application/json',
@@ -213,28 +207,16 @@ function withFixedHeaders(headers: Record<string, string>, authHeaders: Record<s
   };
 }
 
-const NO_LIMIT: Slot = { outcome: 'acquired', done: () => {} };
-const ABORTED: Slot = { outcome: 'aborted' };
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve(false);
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
+const isAbortError = (error: unknown) => (error as { name?: unknown } | null)?.name === 'AbortError';
 
 export interface Transport {
   /** POSTs `request.body` as JSON, retrying where safe. Resolves with any 2xx; throws a `ClawbackError` otherwise. */
   post(request: VendorRequest): Promise<VendorResponse>;
-  /** Validates a 2xx body against the vendor's documented schema, or throws `ResponseValidationError`. */
+  /**
+   * Validates a 2xx body against the vendor's documented schema, or throws
+   * `ResponseValidationError`. Returns the body as received (secrets redacted): a "__proto__"
+   * key stays data, and nothing is renamed, reordered or dropped.
+   */
   parse<T>(schema: Schema<T>, response: VendorResponse, request: VendorRequest): T;
   /** `post` then `parse`: the whole call for a vendor without quirks between the two. */
   send<T>(request: VendorRequest, schema: Schema<T>): Promise<{ data: T; response: VendorResponse }>;
@@ -242,252 +224,390 @@ export interface Transport {
 
 export function createTransport(config: TransportConfig): Transport {
   const { provider, vendor } = config;
-  // Plain fetch, not ky: ky cost 34-80 µs of CPU per call over fetch (bench/RESULTS.md) and
-  // 8 kB of the bundle, for a URL join, JSON.stringify and a header merge.
-  const baseURL = config.baseURL.replace(/\/+$/, '');
-  // The global fetch is looked up per call, so whatever patches it later (msw) is used.
-  const fetchFunction = config.fetch ?? ((input: string, init: RequestInit) => globalThis.fetch(input, init));
-  const userHeaders = lowerCaseNames(config.headers);
-
+  const callerHeaders = lowerCaseNames(config.headers);
+  const limiter = config.rateLimit.length > 0 ? new SlidingWindowLimiter(config.rateLimit) : undefined;
   const { logger, onRequest, onResponse } = config.observe;
   const observed = Boolean(logger?.debug || onRequest || onResponse);
 
-  async function attemptOnce(
-    url: string,
-    init: { headers: Record<string, string>; body: string },
-    signal: AbortSignal | undefined,
-    timeoutMs: number,
-    slot: Slot,
-    observation: { request: VendorRequest; attempt: number; redact: (text: string) => string } | undefined,
-  ): Promise<Attempt> {
-    if (!observation) return exchange(url, init, signal, timeoutMs, slot);
-    const { request, attempt, redact } = observation;
-    const base = { provider, method: 'POST' as const, url, attempt, idempotencyKey: request.idempotencyKey };
-    const sent = { ...base, headers: redactHeaders(Object.entries(init.headers), redact), body: request.body };
-    notify('onRequest', onRequest, sent, logger);
-    log(logger, 'debug', `clawback: POST ${url} (attempt ${attempt})`, sent);
-    const started = performance.now();
-    const result = await exchange(url, init, signal, timeoutMs, slot);
-    const response = result.kind === 'response' ? result.response : undefined;
-    const received = {
-      ...base,
-      status: response?.status,
-      headers: response ? redactHeaders(response.headers, redact) : {},
-      durationMs: Math.round((performance.now() - started) * 10) / 10,
-      ...(result.kind === 'response' ? {} : { failure: result.kind }),
-    };
-    notify('onResponse', onResponse, received, logger);
-    log(logger, 'debug', `clawback: ${response ? response.status : result.kind} from POST ${url} in ${received.durationMs} ms`, received);
-    return result;
-  }
-
-  async function exchange(
-    url: string,
-    init: { headers: Record<string, string>; body: string },
-    signal: AbortSignal | undefined,
-    timeoutMs: number,
-    slot: Slot,
-  ): Promise<Attempt> {
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, timeoutMs);
-    const forwardAbort = () => controller.abort();
-    signal?.addEventListener('abort', forwardAbort, { once: true });
-    try {
-      // One signal covers the whole exchange, headers and body, so `timeout` bounds both.
-      const response = await fetchFunction(url, { method: 'POST', ...init, signal: controller.signal });
-      // Usually the length is declared and small: read it whole, without the chunked reader.
-      if (Number(response.headers.get('content-length') ?? Number.NaN) <= MAX_RESPONSE_BYTES) {
-        return { kind: 'response', response, text: await response.text(), oversized: false };
-      }
-      const { text, oversized } = await readCapped(response, MAX_RESPONSE_BYTES);
-      return { kind: 'response', response, text, oversized };
-    } catch (error) {
-      if (timedOut) return { kind: 'timeout' };
-      if (signal?.aborted) return { kind: 'aborted' };
-      return { kind: 'connection', error };
-    } finally {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', forwardAbort);
-      if (slot.outcome === 'acquired') slot.done(); // the rate limiter counts from completion
-    }
-  }
-
-  function describeFailure(
-    attempt: Exclude<Attempt, { kind: 'response' }> | { kind: 'http'; response: Response; body: unknown },
-    redact: (text: string) => string,
-    timeoutMs: number,
-  ): Failure {
-    switch (attempt.kind) {
-      case 'timeout':
-        return {
-          kind: 'ambiguous',
-          toError: (details, note) =>
-            new TimeoutError(`${vendor} did not answer within ${timeoutMs} ms.${note}`, details),
-        };
-      case 'aborted':
-        return {
-          kind: 'ambiguous',
-          toError: (details, note) => new AbortedError(`The ${vendor} call was aborted.${note}`, details),
-        };
-      case 'connection': {
-        const notSent = neverSent(attempt.error);
-        const cause = sanitizedCause(attempt.error, redact);
-        return {
-          kind: notSent ? 'not-sent' : 'ambiguous',
-          toError: (details, note) =>
-            new ConnectionError(
-              `Could not reach ${vendor}${notSent ? ' (the request was not sent)' : ''}: ${cause.message}.${note}`,
-              { ...details, cause },
-            ),
-        };
-      }
-      case 'http': {
-        const { response, body } = attempt;
-        const status = response.status;
-        const info = config.readError(body);
-        const retryAfter = parseRetryAfter(response.headers.get('retry-after')) ?? info.retryAfter;
-        const requestId = info.requestId ?? response.headers.get('x-request-id') ?? undefined;
-        const code = info.code;
-        const summary = `${vendor} answered ${status}${code ? ` ${code}` : ''}${info.message ? `: ${info.message}` : ''}`;
-        return {
-          kind: failureKindForStatus(status, info),
-          retryAfter,
-          toError: (details, note) => {
-            const all = { ...details, status, code, requestId, body };
-            const message = `${summary.replace(/\.$/, '')}.${note}`;
-            if (status === 403) return new PermissionDeniedError(message, { ...all, need: info.need });
-            if (status === 429) return new RateLimitError(message, { ...all, retryAfter });
-            if (status >= 500) return new ServerError(message, all);
-            return new (apiErrorClasses[status] ?? ApiError)(message, all);
-          },
-        };
-      }
-    }
-  }
-
-  const limiter = config.rateLimit.length > 0 ? new SlidingWindowLimiter(config.rateLimit) : undefined;
-
-  // Everything per-transport that needs the API key, built on the first call (credentials are
-  // resolved lazily) and reused: the request headers and the redactor.
-  let prepared:
-    | { headers: Record<string, string>; authHeaders: Record<string, string>; redact: (text: string) => string }
-    | undefined;
+  // Everything that needs the credentials, built on the first call (the key may come from the
+  // environment, read then) and reused.
+  let prepared: { fixed: Record<string, string>; headers: Record<string, string>; redactor: Redactor } | undefined;
   function prepare() {
     if (!prepared) {
-      const { apiKey, headers: authHeaders } = config.credentials();
-      prepared = {
-        headers: withFixedHeaders(userHeaders, authHeaders),
-        authHeaders,
-        redact: redactor(apiKey),
-      };
+      const { headers: authHeaders, secrets } = config.credentials();
+      const fixed = fixedHeaders(callerHeaders, authHeaders);
+      prepared = { fixed, headers: { ...callerHeaders, ...fixed }, redactor: createRedactor(secrets) };
     }
     return prepared;
   }
+  const redact = (text: string) => (prepared ? prepared.redactor.text(text) : text);
+
+  /** Answers read by clawback's fetch, by the Response handed to ky. */
+  const answers = new WeakMap<Response, Answer>();
+
+  function answerOf(response: Response, text: string, oversized: boolean): Answer {
+    const { redactor } = prepare();
+    const safeText = redactor.text(text);
+    const requestId = response.headers.get('x-request-id');
+    return {
+      status: response.status,
+      headers: response.headers,
+      text: safeText,
+      body: oversized ? undefined : parseBody(safeText, redactor),
+      requestId: requestId === null ? undefined : redactor.text(requestId),
+      oversized,
+    };
+  }
+
+  // ---- the rate-limit slot, taken in ky's beforeRequest and beforeRetry hooks -------------
+  /** Takes a slot for the next attempt; throws (and so ends the call) when it cannot be had in time. */
+  async function takeSlot(limiter: SlidingWindowLimiter, call: Call, retry: boolean): Promise<void> {
+    releaseSlot(call);
+    call.waiting = false;
+    const slot = await limiter.acquire(call.signal, call.deadline);
+    if (slot.outcome !== 'acquired') throw interrupted(call, slot.outcome, retry);
+    // ky gave up waiting (its totalTimeout) while the limiter held this call: let the slot go.
+    if (call.finished) slot.done();
+    else call.slot = slot;
+  }
+
+  function releaseSlot(call: Call, slot = call.slot): void {
+    if (slot?.outcome === 'acquired') slot.done(); // the rate limiter counts from completion
+    if (call.slot === slot) call.slot = undefined;
+  }
+
+  /** The error for a call that could not get (or wait for) its next attempt. */
+  function interrupted(call: Call, why: 'aborted' | 'deadline', retry: boolean): ClawbackError {
+    const base = { provider, idempotencyKey: call.request.idempotencyKey };
+    if (retry && call.failure) {
+      if (why === 'deadline') {
+        call.outOfTime = true;
+        return errorFor(call, call.failure);
+      }
+      const last = errorFor(call, call.failure);
+      return new AbortedError(`The ${vendor} call was aborted while waiting to retry. Last attempt: ${last.message}`, {
+        ...base,
+        retryable: last.retryable,
+        ambiguous: last.ambiguous,
+        cause: last,
+      });
+    }
+    if (why === 'aborted') return new AbortedError(`The ${vendor} call was aborted before it was sent.`, { ...base, retryable: true });
+    return new TimeoutError(
+      `The ${vendor} call was not sent: clawback's rate limit for ${vendor} would hold it past its totalTimeout (${call.totalTimeout} ms). It is safe to retry.`,
+      { ...base, retryable: true },
+    );
+  }
+
+  // ---- one attempt: clawback's fetch, run by ky inside its per-attempt timeout --------------
+  /**
+   * Sends one attempt and reads its answer. It is ky's `fetch`, so ky's `timeout` bounds the
+   * whole exchange, headers and body. It also keeps what ky cannot: the credentials and
+   * `redirect: 'manual'` whatever a hook did to the request, a body read that stops at
+   * `MAX_RESPONSE_BYTES` decoded bytes, whether the attempt was ever handed to fetch, and the
+   * hook events.
+   */
+  async function exchange(call: Call, baseFetch: FetchFunction, input: Request, init: RequestInit): Promise<Response> {
+    const request = input.redirect === 'manual' ? input : new Request(input, { redirect: 'manual' });
+    // Only a caller's request hook can have changed clawback's headers after ky merged them.
+    if (callerHooks.changeRequests) {
+      for (const [name, value] of Object.entries(call.fixedHeaders)) {
+        if (request.headers.get(name) !== value) request.headers.set(name, value);
+      }
+    }
+    if (config.sign) for (const [name, value] of Object.entries(await config.sign(call.body))) request.headers.set(name, value);
+    const slot = call.slot;
+    const attempt = (call.attempts += 1);
+    call.url = request.url;
+    call.sent = true;
+    call.waiting = false;
+    call.answer = undefined;
+    call.attemptTimeoutMs = Math.max(1, Math.min(call.timeoutMs, call.deadline - performance.now()));
+    const base = { provider, method: 'POST' as const, url: request.url, attempt, idempotencyKey: call.request.idempotencyKey };
+    const started = performance.now();
+    if (observed) {
+      const sent = { ...base, headers: redactHeaders(request.headers, redact), body: call.request.body };
+      notify('onRequest', onRequest, sent, logger);
+      log(logger, 'debug', `clawback: POST ${request.url} (attempt ${attempt})`, sent);
+    }
+    const report = (response: Response | undefined, failure?: 'timeout' | 'aborted' | 'connection') => {
+      if (!observed) return;
+      const received = {
+        ...base,
+        status: response?.status,
+        headers: response ? redactHeaders(response.headers, redact) : {},
+        durationMs: Math.round((performance.now() - started) * 10) / 10,
+        ...(failure ? { failure } : {}),
+      };
+      notify('onResponse', onResponse, received, logger);
+      log(logger, 'debug', `clawback: ${response ? response.status : failure} from POST ${request.url} in ${received.durationMs} ms`, received);
+    };
+    try {
+      // ky hands fetch its retry clone of the Request, whose body is a stream; undici writes a
+      // string in one go (measured: 15 % more throughput, bench/RESULTS.md). Without a caller's
+      // ky instance clawback knows everything that Request holds, so it sends the same bytes,
+      // headers and signal in that form; otherwise the Request goes as it is.
+      const sent =
+        config.ky === undefined
+          ? baseFetch(request.url, { ...init, method: 'POST', headers: request.headers, body: call.body, signal: request.signal, redirect: 'manual' })
+          : baseFetch(request, init);
+      const response = await toResponse(await sent);
+      const { text, oversized } = await readCapped(response);
+      const answer = answerOf(response, text, oversized);
+      if (attempt === call.attempts) call.answer = answer;
+      report(response);
+      // The body is read. A caller's afterResponse hook (or download progress) reads the
+      // response again, so it gets a fresh one holding what was read; a status a Response
+      // cannot be built with (an opaque redirect's 0) keeps the original.
+      const handed =
+        callerHooks.readResponses && response.status >= 200 && response.status <= 599
+          ? responseOf(response.status, answer.text, response.headers, response.statusText)
+          : response;
+      answers.set(handed, answer);
+      return handed;
+    } catch (error) {
+      report(undefined, call.signal?.aborted ? 'aborted' : isAbortError(error) ? 'timeout' : 'connection');
+      throw error;
+    } finally {
+      releaseSlot(call, slot);
+    }
+  }
+
+  // ---- failures: classified for ky's retry.shouldRetry, mapped in its beforeError hook -------
+  function classify(call: Call, error: unknown): Failure {
+    const timeoutMs = call.attemptTimeoutMs;
+    if (isHTTPError(error)) {
+      const answer = answers.get(error.response) ?? call.answer;
+      if (answer) return httpFailure(answer, error);
+    }
+    if (call.signal?.aborted || isAbortError(error)) {
+      return {
+        kind: call.sent ? 'ambiguous' : 'not-sent',
+        source: error,
+        toError: (details, note) =>
+          new AbortedError(call.sent ? `The ${vendor} call was aborted.${note}` : `The ${vendor} call was aborted before it was sent.${note}`, details),
+      };
+    }
+    if (isTimeoutError(error)) {
+      return call.sent
+        ? { kind: 'ambiguous', source: error, toError: (details, note) => new TimeoutError(`${vendor} did not answer within ${timeoutMs} ms.${note}`, details) }
+        : {
+            kind: 'not-sent',
+            source: error,
+            toError: (details) =>
+              new TimeoutError(`The ${vendor} call was not sent within its totalTimeout (${call.totalTimeout} ms). It is safe to retry.`, {
+                ...details,
+                retryable: true,
+              }),
+          };
+    }
+    const notSent = !call.sent || neverSent(error);
+    const cause = sanitizedCause(error, redact);
+    return {
+      kind: notSent ? 'not-sent' : 'ambiguous',
+      source: error,
+      toError: (details, note) =>
+        new ConnectionError(`Could not reach ${vendor}${notSent ? ' (the request was not sent)' : ''}: ${cause.message.replace(/\.$/, '')}.${note}`, {
+          ...details,
+          cause,
+        }),
+    };
+  }
+
+  function httpFailure(answer: Answer, source: unknown): Failure {
+    const { status, body } = answer;
+    if ((status >= 300 && status < 400) || status === 0) {
+      const location = answer.headers.get('location');
+      const where = location === null ? undefined : redact(location);
+      return {
+        kind: 'final',
+        source,
+        toError: (details) =>
+          new RedirectError(
+            `${vendor} answered ${status || 'an opaque redirect'} with a redirect to ${where ?? 'an undisclosed location'}. clawback never follows a redirect on a refund, so nothing was sent there and nothing was refunded there. Check that baseURL is ${vendor}'s API.`,
+            { ...details, status, requestId: answer.requestId, body, location: where, retryable: false, ambiguous: false },
+          ),
+      };
+    }
+    const info = config.readError(body);
+    const retryAfter = parseRetryAfter(answer.headers.get('retry-after')) ?? info.retryAfter;
+    const requestId = info.requestId ?? answer.requestId;
+    const summary = `${vendor} answered ${status}${info.code ? ` ${info.code}` : ''}${info.message ? `: ${info.message}` : ''}`;
+    return {
+      kind: failureKindForStatus(status, info),
+      retryAfter,
+      source,
+      toError: (details, note) => {
+        const all = { ...details, status, code: info.code, requestId, body };
+        const message = `${summary.replace(/\.$/, '')}.${note}`;
+        if (status === 403) return new PermissionDeniedError(message, { ...all, need: info.need });
+        if (status === 429) return new RateLimitError(message, { ...all, retryAfter });
+        if (status >= 500) return new ServerError(message, all);
+        return new (apiErrorClasses[status] ?? ApiError)(message, all);
+      },
+    };
+  }
+
+  /** ky's `retry.shouldRetry`: the retry-safety matrix, the 60 s cap and the deadline. */
+  function shouldRetry(call: Call, { error, retryCount }: ShouldRetryState): boolean {
+    const failure = classify(call, error);
+    call.failure = failure;
+    if (!isSafeToRetry(failure.kind, call.request.dedupes) || call.signal?.aborted) return false;
+    const wait = failure.retryAfter ?? backoffDelay(retryCount);
+    if (wait > MAX_RETRY_AFTER_MS) return false;
+    // ky would sleep until the deadline and then time out; a retry that cannot fit fails now,
+    // with the failure that made it due.
+    if (performance.now() + wait >= call.deadline) {
+      call.outOfTime = true;
+      return false;
+    }
+    const failed = call.answer ? call.answer.status : isTimeoutError(error) ? 'timeout' : 'connection';
+    log(logger, 'warn', `clawback: attempt ${call.attempts} of POST ${call.url} failed (${failed}); retrying in ${Math.round(wait)} ms`);
+    call.wait = wait;
+    call.waiting = true;
+    call.sent = false;
+    return true;
+  }
+
+  function errorFor(call: Call, failure: Failure): ClawbackError {
+    const { request } = call;
+    const retryable = isSafeToRetry(failure.kind, request.dedupes);
+    const notes: string[] = [];
+    if (call.attempts > 1) notes.push(`Gave up after ${call.attempts} attempts.`);
+    if (call.outOfTime) notes.push(`No time was left for a retry within totalTimeout (${call.totalTimeout} ms).`);
+    if (failure.kind === 'ambiguous' && !request.dedupes) {
+      notes.push(
+        `The refund may or may not have been applied, and repeating it could refund twice, so it was not retried: ${request.notIdempotentReason ?? 'the vendor does not deduplicate this request'}. Check the conversion before trying again.`,
+      );
+    } else if (retryable) {
+      const same = request.idempotencyKey ? 'with the same idempotencyKey' : 'the same request';
+      notes.push(
+        failure.retryAfter !== undefined && failure.retryAfter > MAX_RETRY_AFTER_MS
+          ? `${vendor} asked to wait ${Math.ceil(failure.retryAfter / 1000)} s, longer than clawback waits (${MAX_RETRY_AFTER_MS / 1000} s): retry later ${same}.`
+          : `It is safe to retry ${same}.`,
+      );
+    }
+    const details = { provider, idempotencyKey: request.idempotencyKey, retryable, ambiguous: failure.kind === 'ambiguous' };
+    return failure.toError(details, notes.length ? ` ${notes.join(' ')}` : '');
+  }
+
+  /** Any failure as clawback's error; never one of ky's (they carry the `Request`, and with it the key). */
+  function toClawbackError(call: Call, error: unknown): ClawbackError {
+    if (ClawbackError.isInstance(error)) return error as ClawbackError;
+    // The signal fired while ky slept before a retry (ky rejects with the signal's reason).
+    if (call.waiting && call.signal?.aborted && call.failure) return interrupted(call, 'aborted', true);
+    const failure = call.failure && call.failure.source === error ? call.failure : classify(call, error);
+    return errorFor(call, failure);
+  }
+
+  // ---- the ky instance, made once ------------------------------------------------------------
+  // The rate-limit slot for each attempt, when there is a limit: hooks cost every call a few µs.
+  const slotHooks = limiter && {
+    beforeRequest: (({ options }) => {
+      const call = callOf(options);
+      if (call) return takeSlot(limiter, call, false);
+    }) satisfies BeforeRequestHook,
+    beforeRetry: (({ options }) => {
+      const call = callOf(options);
+      if (call) return takeSlot(limiter, call, true);
+    }) satisfies BeforeRetryHook,
+  };
+  /** What the caller's ky instance does that clawback must allow for; set when it is extended. */
+  const callerHooks = { changeRequests: false, readResponses: false };
+
+  const client = ((config.ky as KyInstance | undefined) ?? ky).extend((parent: Options) => {
+    if (config.fetch && parent.fetch) {
+      throw new ValidationError([{ path: 'fetch', message: 'is set, and so is the fetch of the ky instance given as `ky`: pass one of them' }], {
+        context: 'Invalid provider settings',
+        provider,
+      });
+    }
+    // Looked up per call, so whatever patches the global fetch later (msw) is used.
+    const baseFetch: FetchFunction = config.fetch ?? parent.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    const hooks = parent.hooks ?? {};
+    callerHooks.changeRequests = Boolean(hooks.beforeRequest?.length || hooks.beforeRetry?.length);
+    callerHooks.readResponses = Boolean(hooks.afterResponse?.length || parent.onDownloadProgress);
+    return {
+      prefix: config.baseURL,
+      // Never followed: the vendor's refund endpoint answers, or the call fails (RedirectError).
+      redirect: 'manual',
+      throwHttpErrors: true,
+      // A default JSON body on the caller's instance must not replace the refund's.
+      json: undefined,
+      // clawback decides every retry in shouldRetry (set per call); ky's status lists and
+      // Retry-After reading are switched off so none of them can retry a POST on its own.
+      retry: replaceOption({ methods: ['post'], statusCodes: [], afterStatusCodes: [], retryOnTimeout: false, backoffLimit: Number.POSITIVE_INFINITY }),
+      // clawback's slot first (so a caller's hook that answers from a cache still has the slot
+      // released), then the caller's hooks as they were. Errors are mapped where `post` catches
+      // them, not in a beforeError hook: ky skips those hooks for errors thrown by beforeRetry
+      // hooks and for rejections that are not Errors, and the catch sees every one.
+      hooks: replaceOption({
+        ...hooks,
+        beforeRequest: [...(slotHooks ? [slotHooks.beforeRequest] : []), ...(hooks.beforeRequest ?? [])],
+        beforeRetry: [...(slotHooks ? [slotHooks.beforeRetry] : []), ...(hooks.beforeRetry ?? [])],
+      }),
+      fetch: ((input: Request, init: RequestInit) => {
+        const { [CALL]: call, ...rest } = init as RequestInit & { [CALL]?: Call };
+        return call ? exchange(call, baseFetch, input, rest) : baseFetch(input, rest);
+      }) as Options['fetch'],
+    };
+  });
 
   async function post(request: VendorRequest): Promise<VendorResponse> {
-    const { headers: settingsHeaders, authHeaders, redact } = prepare();
-    const callHeaders = request.options?.headers;
-    const headers = callHeaders
-      ? withFixedHeaders({ ...userHeaders, ...lowerCaseNames(callHeaders) }, authHeaders)
-      : settingsHeaders;
-    const url = `${baseURL}/${request.path}`;
-    // Serialised once: every retry sends the very same bytes.
-    const init = { headers, body: JSON.stringify(request.body) };
-    const signal = request.options?.signal;
-    const timeoutMs = request.options?.timeout ?? config.timeout;
-    const maxRetries = request.options?.maxRetries ?? config.maxRetries;
-    const totalTimeout = request.options?.totalTimeout ?? config.totalTimeout;
-    const deadline = totalTimeout === undefined ? Number.POSITIVE_INFINITY : performance.now() + totalTimeout;
-    const base = { provider, idempotencyKey: request.idempotencyKey };
-    // A slot from the rate limiter for each attempt, released when that attempt completes.
-    const acquire = (): Slot | Promise<Slot> =>
-      limiter ? limiter.acquire(signal, deadline) : signal?.aborted ? ABORTED : NO_LIMIT;
-
-    let slot = await acquire();
-    if (slot.outcome === 'aborted') {
-      throw new AbortedError(`The ${vendor} call was aborted before it was sent.`, { ...base, retryable: true });
-    }
-    if (slot.outcome === 'deadline') {
-      throw new TimeoutError(
-        `The ${vendor} call was not sent: clawback's rate limit for ${vendor} would hold it past its totalTimeout (${totalTimeout} ms). It is safe to retry.`,
-        { ...base, retryable: true },
-      );
-    }
-    for (let attemptNumber = 1; ; attemptNumber++) {
-      const attemptTimeout = Math.max(1, Math.min(timeoutMs, deadline - performance.now()));
-      const attempt = await attemptOnce(
-        url,
-        init,
-        signal,
-        attemptTimeout,
-        slot,
-        observed ? { request, attempt: attemptNumber, redact } : undefined,
-      );
-      // Redacted once, before parsing, so no result, error body or message can carry the key.
-      const body = attempt.kind === 'response' ? parseBody(redact(attempt.text)) : undefined;
-      if (attempt.kind === 'response' && attempt.response.ok) {
-        return {
-          status: attempt.response.status,
-          body,
-          requestId: attempt.response.headers.get('x-request-id') ?? undefined,
-          oversized: attempt.oversized,
-        };
+    const { fixed, headers: settingsHeaders } = prepare();
+    const options = request.options;
+    const callHeaders = options?.headers;
+    const totalTimeout = options?.totalTimeout ?? config.totalTimeout;
+    const call: Call = {
+      request,
+      // Serialised once: every attempt sends the very same bytes.
+      body: JSON.stringify(request.body),
+      fixedHeaders: fixed,
+      signal: options?.signal,
+      timeoutMs: options?.timeout ?? config.timeout,
+      totalTimeout,
+      deadline: totalTimeout === undefined ? Number.POSITIVE_INFINITY : performance.now() + totalTimeout,
+      slot: undefined,
+      attempts: 0,
+      url: '',
+      sent: false,
+      attemptTimeoutMs: 0,
+      answer: undefined,
+      failure: undefined,
+      wait: 0,
+      waiting: false,
+      outOfTime: false,
+      finished: false,
+    };
+    if (!limiter && call.signal?.aborted) throw interrupted(call, 'aborted', false);
+    try {
+      const response = await client.post(request.path, {
+        body: call.body,
+        headers: callHeaders ? { ...settingsHeaders, ...lowerCaseNames(callHeaders), ...fixed } : settingsHeaders,
+        ...(call.signal ? { signal: call.signal } : {}),
+        timeout: call.timeoutMs,
+        totalTimeout: totalTimeout ?? false,
+        retry: {
+          limit: options?.maxRetries ?? config.maxRetries,
+          shouldRetry: (state) => shouldRetry(call, state),
+          delay: () => call.wait,
+        },
+        [CALL]: call,
+      } as Options);
+      // A caller's ky hook can stop the retries (ky.stop) without an answer.
+      if (!response) throw toClawbackError(call, call.failure?.source ?? new Error('a ky hook stopped the call'));
+      // A caller's afterResponse hook may have answered with a Response of its own: read it the same way.
+      let answer = answers.get(response);
+      if (!answer) {
+        const { text, oversized } = await readCapped(response);
+        answer = answerOf(response, text, oversized);
       }
-      const failure = describeFailure(
-        attempt.kind === 'response' ? { kind: 'http', response: attempt.response, body } : attempt,
-        redact,
-        attemptTimeout,
-      );
-      const retryable = isSafeToRetry(failure.kind, request.dedupes);
-      const ambiguous = failure.kind === 'ambiguous';
-      const wait = failure.retryAfter ?? backoffDelay(attemptNumber);
-
-      // Why a retry that was due did not happen, if one was due.
-      let interruption: SlotOutcome | undefined;
-      if (retryable && attempt.kind !== 'aborted' && attemptNumber <= maxRetries && wait <= MAX_RETRY_AFTER_MS) {
-        if (performance.now() + wait >= deadline) interruption = 'deadline';
-        else {
-          const failed = attempt.kind === 'response' ? attempt.response.status : attempt.kind;
-          log(logger, 'warn', `clawback: attempt ${attemptNumber} of POST ${url} failed (${failed}); retrying in ${Math.round(wait)} ms`);
-          if (!(await sleep(wait, signal))) interruption = 'aborted';
-        }
-        if (!interruption) {
-          slot = await acquire();
-          if (slot.outcome === 'acquired') continue;
-          interruption = slot.outcome;
-        }
-      }
-
-      const notes: string[] = [];
-      if (attemptNumber > 1) notes.push(`Gave up after ${attemptNumber} attempts.`);
-      if (interruption === 'deadline') notes.push(`No time was left for a retry within totalTimeout (${totalTimeout} ms).`);
-      if (failure.kind === 'ambiguous' && !request.dedupes) {
-        notes.push(
-          `The refund may or may not have been applied, and repeating it could refund twice, so it was not retried: ${request.notIdempotentReason ?? 'the vendor does not deduplicate this request'}. Check the conversion before trying again.`,
-        );
-      } else if (retryable) {
-        const same = request.idempotencyKey ? 'with the same idempotencyKey' : 'the same request';
-        notes.push(
-          failure.retryAfter !== undefined && failure.retryAfter > MAX_RETRY_AFTER_MS
-            ? `${vendor} asked to wait ${Math.ceil(failure.retryAfter / 1000)} s, longer than clawback waits (${MAX_RETRY_AFTER_MS / 1000} s): retry later ${same}.`
-            : `It is safe to retry ${same}.`,
-        );
-      }
-      const lastError = failure.toError({ ...base, retryable, ambiguous }, notes.length ? ` ${notes.join(' ')}` : '');
-      if (interruption === 'aborted') {
-        // The signal fired while waiting to retry: report the abort, keeping what the last attempt saw.
-        throw new AbortedError(`The ${vendor} call was aborted while waiting to retry. Last attempt: ${lastError.message}`, {
-          ...base,
-          retryable,
-          ambiguous,
-          cause: lastError,
-        });
-      }
-      throw lastError;
+      return { status: answer.status, body: answer.body, requestId: answer.requestId, oversized: answer.oversized };
+    } catch (error) {
+      throw toClawbackError(call, error);
+    } finally {
+      call.finished = true;
+      releaseSlot(call);
     }
   }
 
@@ -499,7 +619,7 @@ export function createTransport(config: TransportConfig): Transport {
       );
     }
     const result = schema.safeParse(response.body);
-    if (result.success) return result.data;
+    if (result.success) return response.body as T;
     const info = config.readError(response.body);
     const declaredFailure = info.code !== undefined || info.message !== undefined;
     const issues = result.error.issues.map((issue) => ({
@@ -527,13 +647,7 @@ export function createTransport(config: TransportConfig): Transport {
   }
 
   function responseDetails(response: VendorResponse, request: VendorRequest): ClawbackErrorDetails {
-    return {
-      provider,
-      status: response.status,
-      requestId: response.requestId,
-      body: response.body,
-      idempotencyKey: request.idempotencyKey,
-    };
+    return { provider, status: response.status, requestId: response.requestId, body: response.body, idempotencyKey: request.idempotencyKey };
   }
 
   async function send<T>(request: VendorRequest, schema: Schema<T>) {

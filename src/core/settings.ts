@@ -1,10 +1,19 @@
 import * as z from 'zod/mini';
 import { ValidationError } from './errors.js';
-import { createTransport, type FetchFunction, type Transport, type VendorErrorInfo } from './http.js';
+import { createTransport, type Credentials, type FetchFunction, type Transport, type VendorErrorInfo } from './http.js';
 import type { Logger, ObservabilitySettings } from './hooks.js';
 import type { RateLimit } from './rate-limiter.js';
 import { expected, functionSchema, headersSchema, integer, maxRetriesSchema, nonEmptyString, optional, parseInput, strictObject, timeoutSchema } from './validation.js';
 import type { ProviderName } from '../spec/refund-provider-v1.js';
+
+/**
+ * A ky instance: `ky`, or one made by `ky.create()` or `.extend()`. Declared by shape rather than
+ * as ky's `KyInstance`, because ky ships ESM only and a CommonJS TypeScript project cannot import
+ * its declarations; any ky 2 instance fits.
+ */
+export interface KyInstanceLike {
+  extend(options: (parentOptions: any) => any): unknown;
+}
 
 /** Settings every `createX()` factory takes. */
 export interface ProviderSettings extends ObservabilitySettings {
@@ -14,6 +23,12 @@ export interface ProviderSettings extends ObservabilitySettings {
   baseURL?: string;
   /** A Fetch API implementation; defaults to the global `fetch`. */
   fetch?: FetchFunction;
+  /**
+   * Your own ky instance (`ky.create({ hooks })`), for its hooks (tracing, logging) and its
+   * `fetch` (a proxy agent). clawback extends it: your hooks run on every attempt, and
+   * clawback's retries, timeouts, redirects and credentials stay in force.
+   */
+  ky?: KyInstanceLike;
   /** Per-attempt timeout in milliseconds. Default 30 000. */
   timeout?: number;
   /** Retries after failures that are safe to retry. Default 2. */
@@ -84,6 +99,11 @@ export const providerSettingsShape = {
   apiKey: optional(nonEmptyString('a non-empty string')),
   baseURL: optional(baseURLSchema),
   fetch: optional(functionSchema<FetchFunction>()),
+  ky: optional(
+    z.custom<KyInstanceLike>((value) => typeof value === 'function' && typeof (value as Partial<KyInstanceLike>).extend === 'function', {
+      error: expected('a ky instance (ky, or ky.create(…))'),
+    }),
+  ),
   timeout: optional(timeoutSchema),
   maxRetries: optional(maxRetriesSchema),
   totalTimeout: optional(timeoutSchema),
@@ -156,7 +176,7 @@ export function createProviderTransport(definition: ProviderDefinition, settings
   });
   const parsed = parseInput(schema, settings ?? {}, `Invalid ${definition.factory}() settings`, definition.provider) as
     ProviderSettings & Record<string, unknown>;
-  let credentials: { apiKey: string; headers: Record<string, string> } | undefined;
+  let credentials: Credentials | undefined;
 
   return createTransport({
     provider: definition.provider,
@@ -165,12 +185,13 @@ export function createProviderTransport(definition: ProviderDefinition, settings
     credentials: () => {
       if (!credentials) {
         const apiKey = requireSetting(parsed.apiKey, 'apiKey', definition.apiKeyEnv, definition.factory, definition.provider);
-        credentials = { apiKey, headers: definition.authenticate(apiKey, parsed) };
+        credentials = { headers: definition.authenticate(apiKey, parsed), secrets: [apiKey] };
       }
       return credentials;
     },
     headers: parsed.headers ?? {},
     fetch: parsed.fetch,
+    ky: parsed.ky,
     timeout: parsed.timeout ?? DEFAULT_TIMEOUT_MS,
     maxRetries: parsed.maxRetries ?? DEFAULT_MAX_RETRIES,
     totalTimeout: parsed.totalTimeout,

@@ -77,6 +77,7 @@ const body = (load) => `
 const job = JSON.parse(ARGV);
 ${load}
 const provider = factories[job.provider]({ apiKey: job.apiKey, baseURL: job.baseURL, ...(job.provider === 'firstpromoter' ? { accountId: job.accountId } : {}) });
+if (job.amount && !moneySchema.safeParse(job.amount).success) throw new Error('clawback/schemas refused a valid amount');
 const result = await refund({
   provider,
   conversionId: job.conversionId,
@@ -88,6 +89,7 @@ console.log(JSON.stringify(result));
 
 const esm = body(`
 import { refund } from 'clawback';
+import { moneySchema } from 'clawback/schemas';
 import { createAffixo } from 'clawback/affixo';
 import { createAffonso } from 'clawback/affonso';
 import { createRefCampaign } from 'clawback/refcampaign';
@@ -97,6 +99,7 @@ const factories = { affixo: createAffixo, affonso: createAffonso, refcampaign: c
 
 const cjs = `(async () => {${body(`
 const { refund } = require('clawback');
+const { moneySchema } = require('clawback/schemas');
 const factories = {
   affixo: require('clawback/affixo').createAffixo,
   affonso: require('clawback/affonso').createAffonso,
@@ -162,10 +165,12 @@ await check('the tarball holds dist, README, CHANGELOG and package.json, nothing
   assert.ok(!listed.some((path) => path.endsWith('.map') && !path.startsWith('dist/')));
 });
 
-await check('the installed package has no runtime dependencies (the CLI bundles its own)', async () => {
+await check('the installed package depends on ky 2 and zod 4, and nothing else (the CLI bundles its own)', async () => {
   const installed = JSON.parse(readFileSync(join(app, 'node_modules/clawback/package.json'), 'utf8'));
-  assert.equal(installed.dependencies, undefined);
-  assert.deepEqual(readdirSync(join(app, 'node_modules')).filter((name) => !name.startsWith('.')), ['clawback']);
+  assert.deepEqual(Object.keys(installed.dependencies).sort(), ['ky', 'zod']);
+  assert.match(installed.dependencies.ky, /^\^2\./);
+  assert.match(installed.dependencies.zod, /^\^4\./);
+  assert.deepEqual(readdirSync(join(app, 'node_modules')).filter((name) => !name.startsWith('.')).sort(), ['clawback', 'ky', 'zod']);
 });
 
 // ---- TypeScript projects --------------------------------------------------------------------
@@ -271,11 +276,12 @@ await check('edge runtime VM (no process, Buffer, require or eval): refund() →
   const bundle = await build({
     stdin: {
       contents: `import { refund } from 'clawback';
+        import { moneySchema } from 'clawback/schemas';
         import { createAffixo } from 'clawback/affixo';
         import { createAffonso } from 'clawback/affonso';
         import { createRefCampaign } from 'clawback/refcampaign';
         import { createFirstPromoter } from 'clawback/firstpromoter';
-        globalThis.clawback = { refund, factories: { affixo: createAffixo, affonso: createAffonso, refcampaign: createRefCampaign, firstpromoter: createFirstPromoter } };`,
+        globalThis.clawback = { refund, moneySchema, factories: { affixo: createAffixo, affonso: createAffonso, refcampaign: createRefCampaign, firstpromoter: createFirstPromoter } };`,
       resolveDir: app,
     },
     bundle: true,
@@ -289,6 +295,8 @@ await check('edge runtime VM (no process, Buffer, require or eval): refund() →
   assert.equal(vm.evaluate('[typeof process, typeof Buffer, typeof require, typeof module].join()'), 'undefined,undefined,undefined,undefined');
   assert.throws(() => vm.evaluate('eval("1")'), /Code generation from strings disallowed/);
   vm.evaluate(bundle.outputFiles[0].text);
+  // zod without its JIT (code generation is refused here): clawback/schemas still validates.
+  assert.equal(vm.evaluate(`clawback.moneySchema.safeParse({ value: 49.5, currency: 'USD' }).error.issues[0].path.join()`), 'value');
   for (const provider of Object.keys(factories)) {
     const work = job(provider);
     const result = await vm.evaluate(`(async () => {

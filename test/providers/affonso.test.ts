@@ -233,6 +233,21 @@ describe('fields clawback does not read', () => {
     expect(result.status).toBe('partially_refunded');
     expect(result.raw).toMatchObject({ data: { hold_period_days: '30' } });
   });
+
+  it('a __proto__ key in a vendor body stays data, in raw and in what the native call resolves to', async () => {
+    const text = `{"success":true,"data":{"id":"com_1","status":"refunded","sales_status":"refunded","__proto__":{"polluted":true}}}`;
+    mockPost(urlFor('com_1'), () => new Response(text, { headers: { 'content-type': 'application/json' } }));
+    const provider = createAffonso({ apiKey: KEY });
+    const result = await refund({ provider, conversionId: 'com_1' });
+    mockPost(urlFor('com_1'), () => new Response(text, { headers: { 'content-type': 'application/json' } }));
+    const native = await provider.conversions.refund('com_1');
+    for (const data of [(result.raw as { data: Record<string, unknown> }).data, native as unknown as Record<string, unknown>]) {
+      expect(Object.getPrototypeOf(data)).toBe(Object.prototype);
+      expect(data.polluted).toBeUndefined();
+      expect(Object.keys(data)).toContain('__proto__');
+      expect(Object.getOwnPropertyDescriptor(data, '__proto__')?.value).toEqual({ polluted: true });
+    }
+  });
 });
 
 describe('affonso.conversions.refund (native)', () => {

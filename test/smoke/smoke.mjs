@@ -89,10 +89,28 @@ for (const [format, load] of Object.entries(builds)) {
     assert.equal(error.code, 'unauthorized');
   });
   await check(`${format}: type declarations exist for every entry point`, async () => {
-    for (const entry of ['index', ...Object.keys(cases)]) {
+    for (const entry of ['index', 'schemas', ...Object.keys(cases)]) {
       const file = new URL(`${entry}.${format === 'ESM' ? 'd.ts' : 'd.cts'}`, dist);
       assert.ok(existsSync(file), `missing ${file.pathname}`);
     }
+  });
+}
+
+await check('the ESM build imports ky and zod from their packages, and carries no copy of either', async () => {
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const esm = readdirSync(dist).filter((file) => file.endsWith('.js')).map((file) => readFileSync(new URL(file, dist), 'utf8'));
+  const all = esm.join('\n');
+  assert.match(all, /from ["']ky["']/);
+  assert.match(all, /from ["']zod\/mini["']/);
+  assert.doesNotMatch(all, /class Ky\b|Request failed with status code|\$ZodObject/);
+});
+
+for (const [format, load] of Object.entries(builds)) {
+  await check(`${format}: clawback/schemas validates with zod (Standard Schema)`, async () => {
+    const schemas = await load('schemas');
+    assert.equal(schemas.affonsoRefundBodySchema['~standard'].vendor, 'zod');
+    assert.equal(schemas.moneySchema.safeParse({ value: 4950, currency: 'USD' }).success, true);
+    assert.match(schemas.moneySchema.safeParse({ value: 49.5, currency: 'USD' }).error.issues[0].message, /whole number of minor units/);
   });
 }
 

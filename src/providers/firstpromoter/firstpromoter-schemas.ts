@@ -38,12 +38,13 @@ export const firstPromoterRefundBodySchema = strictObject(
   }),
 );
 
-const leadSchema = looseObject({
-  id: documented(z.number()),
-  state: documented(z.string()),
-  email: documented(z.nullable(z.string())),
-  uid: documented(z.nullable(z.string())),
-});
+interface FirstPromoterLead {
+  id?: number;
+  state?: string;
+  email?: string | null;
+  uid?: string | null;
+  [key: string]: unknown;
+}
 
 /**
  * 200 body: the refund event, with its (negative) reward. Checked: `id`, `reward.amount` and
@@ -52,26 +53,26 @@ const leadSchema = looseObject({
  */
 export const firstPromoterRefundResponseSchema = looseObject({
   id: z.number(),
-  type: documented(z.string()),
+  type: documented<string>(),
   /** Negative: the refunded amount in the account's currency. */
-  amount_cents: documented(z.number()),
+  amount_cents: documented<number>(),
   reward: z.optional(
     z.nullable(
       looseObject({
         /** Negative: the commission clawed back, in `unit` (cents when `unit` is "cash"). */
         amount: z.optional(z.number()),
         unit: z.optional(z.string()),
-        id: documented(z.number()),
-        status: documented(z.string()),
-        event_id: documented(z.string()),
-        conversion_amount: documented(z.number()),
-        tier_level: documented(z.number()),
-        lead: documented(leadSchema),
+        id: documented<number>(),
+        status: documented<string>(),
+        event_id: documented<string>(),
+        conversion_amount: documented<number>(),
+        tier_level: documented<number>(),
+        lead: documented<FirstPromoterLead>(),
       }),
     ),
   ),
-  lead: documented(z.nullable(leadSchema)),
-  promoter: documented(z.nullable(looseObject({ id: documented(z.number()), email: documented(z.string()) }))),
+  lead: documented<FirstPromoterLead | null>(),
+  promoter: documented<{ id?: number; email?: string; [key: string]: unknown } | null>(),
 });
 
 /** 400 `{ message: "Error. Amount blank or invalid." }`, 409 `{ message }`, 404 `{ message, code }`. */
