@@ -261,14 +261,17 @@ export function createTransport(config: TransportConfig): Transport {
 
   // ---- the rate-limit slot, taken in ky's beforeRequest and beforeRetry hooks -------------
   /** Takes a slot for the next attempt; throws (and so ends the call) when it cannot be had in time. */
-  async function takeSlot(limiter: SlidingWindowLimiter, call: Call, retry: boolean): Promise<void> {
+  function takeSlot(limiter: SlidingWindowLimiter, call: Call, retry: boolean): void | Promise<void> {
     releaseSlot(call);
     call.waiting = false;
-    const slot = await limiter.acquire(call.signal, call.deadline);
-    if (slot.outcome !== 'acquired') throw interrupted(call, slot.outcome, retry);
-    // ky gave up waiting (its totalTimeout) while the limiter held this call: let the slot go.
-    if (call.finished) slot.done();
-    else call.slot = slot;
+    const hold = (slot: Slot) => {
+      if (slot.outcome !== 'acquired') throw interrupted(call, slot.outcome, retry);
+      // ky gave up waiting (its totalTimeout) while the limiter held this call: let the slot go.
+      if (call.finished) slot.done();
+      else call.slot = slot;
+    };
+    const slot = limiter.acquire(call.signal, call.deadline);
+    return slot instanceof Promise ? slot.then(hold) : hold(slot);
   }
 
   function releaseSlot(call: Call, slot = call.slot): void {

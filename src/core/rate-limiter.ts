@@ -38,6 +38,8 @@ interface Window extends RateLimit {
 export class SlidingWindowLimiter {
   readonly #windows: Window[];
   #tail: Promise<unknown> = Promise.resolve();
+  /** Callers waiting in `#tail`'s queue. */
+  #queued = 0;
   /** Resolves when any request completes, then is replaced. */
   #completion = signalled();
 
@@ -50,8 +52,11 @@ export class SlidingWindowLimiter {
    * ended), or `aborted` when the signal fires, or `deadline` when the slot would come after
    * `deadline` (a `now()` time).
    */
-  acquire(signal?: AbortSignal, deadline = Number.POSITIVE_INFINITY): Promise<Slot> {
-    const turn = this.#tail.then(() => this.#waitForSlot(signal, deadline));
+  acquire(signal?: AbortSignal, deadline = Number.POSITIVE_INFINITY): Slot | Promise<Slot> {
+    // Nobody queued and a slot free: no promise to wait on (the common case, unsaturated).
+    if (this.#queued === 0 && !signal?.aborted && this.#delay(this.now()) <= 0) return this.#take();
+    this.#queued += 1;
+    const turn = this.#tail.then(() => this.#waitForSlot(signal, deadline)).finally(() => (this.#queued -= 1));
     this.#tail = turn;
     return turn;
   }
