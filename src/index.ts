@@ -2,6 +2,7 @@ export { refund, type RefundOptions, type RefundFieldsByProvider, type RefundPro
 export {
   deriveIdempotencyKey,
   refundMany,
+  type RefundManyItem,
   type RefundManyOptions,
   type RefundManyOutcome,
   type RefundManyProgress,

@@ -5,6 +5,17 @@ import * as z from 'zod/mini';
 import { refund, type RefundOptions, type RefundProvider } from './refund.js';
 import type { ProviderName, RefundResult } from './spec/refund-provider-v1.js';
 
+/** One item: `refund()`'s options, and the payment processor's id for this refund. */
+export type RefundManyItem = RefundOptions<RefundProvider> & {
+  /**
+   * The id your payment processor gave this refund (Stripe `re_…`, a Shopify refund id). The
+   * derived idempotency key comes from it, so two equal partial refunds of one order are two
+   * refunds, and the same refund sent again is a replay. Required for a partial refund without
+   * an `idempotencyKey` (unless `allowAmountKeys`).
+   */
+  refundId?: string;
+};
+
 /** One item's end: the refund's result, or the typed error it failed with. */
 export type RefundManyOutcome =
   | { index: number; ok: true; result: RefundResult }
@@ -27,6 +38,13 @@ export interface RefundManyOptions {
   onProgress?: (progress: RefundManyProgress) => void;
   /** Stops the batch: no further item starts, and those in flight are aborted (`AbortedError`). */
   signal?: AbortSignal;
+  /**
+   * Derive the key of a partial refund that has neither `refundId` nor `idempotencyKey` from its
+   * amount, as clawback did before refund ids. The risk: two genuine refunds of the same amount
+   * on one conversion, in this batch or in a later one, get the same key, and the vendor takes
+   * the second for a replay of the first, so its commission is never clawed back. Default false.
+   */
+  allowAmountKeys?: boolean;
 }
 
 const refundManyOptionsSchema = strictObject(
@@ -36,34 +54,48 @@ const refundManyOptionsSchema = strictObject(
     ),
     onProgress: optional(functionSchema<RefundManyOptions['onProgress']>()),
     signal: optional(signalSchema),
+    allowAmountKeys: optional(z.boolean({ error: expected('true or false') })),
   },
   { error: expected('an options object') },
 );
 
+const REFUND_ID_REQUIRED =
+  "is required for a partial refund without an idempotencyKey: a key derived from the amount would be the same for two equal partial refunds of one conversion, and the vendor would take the second for a replay and not refund it. Give the payment processor's id of this refund (Stripe re_…, a Shopify refund id), or an idempotencyKey, or allowAmountKeys: true to accept that risk";
+
+/** The derivation `refundMany` and the CLI use, named in keys (`cbm2_`) and in CLI journals. */
+export const KEY_DERIVATION = 'cbm2';
+
 /**
- * The idempotency key `refundMany` gives an item that has none: `cbm1_` and the first 40 hex
- * digits of the SHA-256 of `["clawback.refundMany.v1", provider, conversionId, amount value or
- * null, currency upper-cased or null]` as JSON. The same row therefore gets the same key in every
- * run, and the vendor replays instead of refunding again. Reason, date and customer are not part
- * of it: a row run again with an edited reason is still the same refund.
+ * The idempotency key `refundMany` gives an item without one: `cbm2_` and the first 40 hex
+ * digits of the SHA-256 of a JSON array, by what the item says:
+ * - with `refundId`: `["clawback.refundMany.v2", provider, conversionId, "refund", refundId]`;
+ * - a full refund (no amount) without one: `["clawback.refundMany.v2", provider, conversionId, "full"]`;
+ * - a partial refund without one, only with `allowAmountKeys`: `["clawback.refundMany.v2",
+ *   provider, conversionId, "amount", value, CURRENCY]`; without it, a `ValidationError` naming
+ *   `refundId`.
+ * The same item gets the same key in every run, so the vendor replays instead of refunding
+ * again. Reason, date and customer are not part of it: an edited reason is still the same refund.
  */
-export async function deriveIdempotencyKey(item: {
-  provider: { provider: ProviderName };
-  conversionId: string;
-  amount?: { value: number; currency: string } | undefined;
-}): Promise<string> {
-  const material = JSON.stringify([
-    'clawback.refundMany.v1',
-    item.provider.provider,
-    item.conversionId,
-    item.amount?.value ?? null,
-    item.amount?.currency.toUpperCase() ?? null,
-  ]);
-  const digest = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', new TextEncoder().encode(material)));
-  return `cbm1_${Array.from(digest.subarray(0, 20), (byte) => byte.toString(16).padStart(2, '0')).join('')}`;
+export async function deriveIdempotencyKey(
+  item: {
+    provider: { provider: ProviderName };
+    conversionId: string;
+    amount?: { value: number; currency: string } | undefined;
+    refundId?: string | undefined;
+  },
+  options: { allowAmountKeys?: boolean } = {},
+): Promise<string> {
+  const base = ['clawback.refundMany.v2', item.provider.provider, item.conversionId];
+  let material: unknown[];
+  if (item.refundId !== undefined) material = [...base, 'refund', item.refundId];
+  else if (item.amount === undefined) material = [...base, 'full'];
+  else if (options.allowAmountKeys) material = [...base, 'amount', item.amount.value, item.amount.currency.toUpperCase()];
+  else throw new ValidationError([{ path: 'refundId', message: REFUND_ID_REQUIRED }], { context: 'deriveIdempotencyKey()' });
+  const digest = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', new TextEncoder().encode(JSON.stringify(material))));
+  return `${KEY_DERIVATION}_${Array.from(digest.subarray(0, 20), (byte) => byte.toString(16).padStart(2, '0')).join('')}`;
 }
 
-type Item = RefundOptions<RefundProvider>;
+type Item = RefundManyItem;
 
 function itemError(index: number, path: string, message: string, provider?: ProviderName): ClawbackError {
   return new ValidationError([{ path, message }], { context: `refundMany() item ${index}`, provider });
@@ -72,12 +104,13 @@ function itemError(index: number, path: string, message: string, provider?: Prov
 /**
  * The key each item will be sent with, or why the item cannot be sent. Refused here, before
  * anything is sent: two items with the same key (the vendor would treat the second as a replay
- * of the first, so it would silently not refund), and RefCampaign partial refunds (RefCampaign
- * cannot deduplicate them, so running the batch again would refund them again).
+ * of the first, so it would silently not refund), RefCampaign partial refunds (RefCampaign
+ * cannot deduplicate them, so running the batch again would refund them again), and partial
+ * refunds whose key could only come from their amount.
  */
 type Step = { key: string | undefined } | { error: ClawbackError };
 
-async function plan(items: readonly unknown[]): Promise<Step[]> {
+async function plan(items: readonly unknown[], allowAmountKeys: boolean): Promise<Step[]> {
   const planned: Step[] = [];
   const firstWithKey = new Map<string, number>();
   for (const [index, item] of items.entries()) {
@@ -86,6 +119,11 @@ async function plan(items: readonly unknown[]): Promise<Step[]> {
       continue;
     }
     const provider = isPlainObject(item.provider) ? (item.provider.provider as ProviderName | undefined) : undefined;
+    const refundId = item.refundId;
+    if (refundId !== undefined && (typeof refundId !== 'string' || refundId.trim() === '')) {
+      planned.push({ error: itemError(index, 'refundId', `must be a non-empty string, got ${JSON.stringify(refundId)}`, provider) });
+      continue;
+    }
     if (provider === 'refcampaign' && item.amount !== undefined) {
       planned.push({
         error: itemError(
@@ -99,20 +137,28 @@ async function plan(items: readonly unknown[]): Promise<Step[]> {
     }
     let key = item.idempotencyKey;
     if (key === undefined) {
+      if (item.amount !== undefined && refundId === undefined && !allowAmountKeys) {
+        planned.push({ error: itemError(index, 'refundId', REFUND_ID_REQUIRED, provider) });
+        continue;
+      }
       // Not derivable means malformed (no provider, an amount without a currency): refund()
       // refuses the item and names the field, so no random key is ever used instead.
-      key = await deriveIdempotencyKey(item as Parameters<typeof deriveIdempotencyKey>[0]).catch(() => undefined);
+      key = await deriveIdempotencyKey(item as Parameters<typeof deriveIdempotencyKey>[0], { allowAmountKeys }).catch(() => undefined);
     }
     if (typeof key === 'string') {
       const first = firstWithKey.get(key);
       if (first !== undefined) {
+        const why =
+          item.idempotencyKey !== undefined
+            ? `is the same as item ${first}'s`
+            : refundId !== undefined
+              ? `is derived from the same provider, conversionId and refundId as item ${first}'s`
+              : `is derived from the same provider, conversionId and ${item.amount === undefined ? 'full refund' : 'amount'} as item ${first}'s`;
         planned.push({
           error: itemError(
             index,
             'idempotencyKey',
-            item.idempotencyKey === undefined
-              ? `is derived from the same provider, conversionId and amount as item ${first}'s, so the vendor would take it for a replay and not refund it. If both refunds are meant, give each its own idempotencyKey`
-              : `is the same as item ${first}'s, so the vendor would take it for a replay and not refund it`,
+            `${why}, so the vendor would take it for a replay and not refund it. If both refunds are meant, give each its own refundId`,
             provider,
           ),
         });
@@ -138,8 +184,8 @@ export async function refundMany(items: readonly Item[], options: RefundManyOpti
   if (!Array.isArray(items)) {
     throw new ValidationError([{ path: 'items', message: 'must be an array of refund() options' }], { context: 'Invalid refundMany() call' });
   }
-  const { concurrency = 4, onProgress, signal } = parseInput(refundManyOptionsSchema, options, 'Invalid refundMany() options');
-  const planned = await plan(items);
+  const { concurrency = 4, onProgress, signal, allowAmountKeys = false } = parseInput(refundManyOptionsSchema, options, 'Invalid refundMany() options');
+  const planned = await plan(items, allowAmountKeys);
   const outcomes: RefundManyOutcome[] = new Array(items.length);
   let next = 0;
   let succeeded = 0;
@@ -163,11 +209,11 @@ export async function refundMany(items: readonly Item[], options: RefundManyOpti
         error: new AbortedError('Not sent: the batch was aborted before this item started.', { retryable: true, idempotencyKey: step.key }),
       };
     }
-    const item = items[index] as Item;
+    const { refundId: _refundId, ...item } = items[index] as Item;
     const itemSignal = item.signal && signal ? AbortSignal.any([item.signal, signal]) : (item.signal ?? signal);
     try {
       const result = await refund({
-        ...item,
+        ...(item as RefundOptions<RefundProvider>),
         ...(step.key === undefined ? {} : { idempotencyKey: step.key }),
         ...(itemSignal ? { signal: itemSignal } : {}),
       });

@@ -36,7 +36,7 @@ describe('refundMany', () => {
     seedAffonso(2);
     const provider = affonso();
     const outcomes = await refundMany([
-      { provider, conversionId: 'com_1', amount: usd(2_500) },
+      { provider, conversionId: 'com_1', amount: usd(2_500), refundId: 're_1' },
       { provider, conversionId: 'com_missing' },
       { provider, conversionId: '' },
       { provider, conversionId: 'com_2' },
@@ -56,7 +56,7 @@ describe('refundMany', () => {
   it('derives each key from the item, so the same batch run twice refunds once', async () => {
     const ids = seedAffonso(10);
     const provider = affonso();
-    const batch = ids.map((conversionId) => ({ provider, conversionId, amount: usd(1_000) }));
+    const batch = ids.map((conversionId, index) => ({ provider, conversionId, amount: usd(1_000), refundId: `re_${index}` }));
 
     const first = await refundMany(batch, { concurrency: 3 });
     const again = await refundMany(batch, { concurrency: 3 });
@@ -70,12 +70,56 @@ describe('refundMany', () => {
     for (const id of ids) expect(emulator.ledger.conversion('affonso', id)).toMatchObject({ refunded: 1_000 });
   });
 
-  it('derives keys exactly as documented', async () => {
+  it('derives keys exactly as documented (cbm2: from the refund id, or the conversion for a full refund)', async () => {
     const provider = affonso();
-    const material = JSON.stringify(['clawback.refundMany.v1', 'affonso', 'com_1', 4950, 'USD']);
-    const expected = `cbm1_${createHash('sha256').update(material).digest('hex').slice(0, 40)}`;
-    expect(await deriveIdempotencyKey({ provider, conversionId: 'com_1', amount: { value: 4950, currency: 'usd' } })).toBe(expected);
-    expect(await deriveIdempotencyKey({ provider, conversionId: 'com_1' })).not.toBe(expected);
+    const key = (...material: unknown[]) =>
+      `cbm2_${createHash('sha256').update(JSON.stringify(['clawback.refundMany.v2', 'affonso', 'com_1', ...material])).digest('hex').slice(0, 40)}`;
+    const amount = { value: 4950, currency: 'usd' };
+    expect(await deriveIdempotencyKey({ provider, conversionId: 'com_1', amount, refundId: 're_1' })).toBe(key('refund', 're_1'));
+    expect(await deriveIdempotencyKey({ provider, conversionId: 'com_1' })).toBe(key('full'));
+    expect(await deriveIdempotencyKey({ provider, conversionId: 'com_1', amount }, { allowAmountKeys: true })).toBe(key('amount', 4950, 'USD'));
+    await expect(deriveIdempotencyKey({ provider, conversionId: 'com_1', amount })).rejects.toThrow(/refundId: is required for a partial refund/);
+  });
+
+  it('two equal partial refunds of one conversion, each with its refund id, are two refunds, in one batch or two', async () => {
+    seedAffonso(1);
+    const provider = affonso();
+    const [first] = await refundMany([{ provider, conversionId: 'com_1', amount: usd(1_000), refundId: 're_A' }]);
+    const [second] = await refundMany([{ provider, conversionId: 'com_1', amount: usd(1_000), refundId: 're_B' }]);
+    expect([first?.ok && first.result.duplicate, second?.ok && second.result.duplicate]).toEqual([false, false]);
+    expect(emulator.ledger.refunds({ provider: 'affonso', conversionId: 'com_1' }).map((refund) => refund.amount)).toEqual([1_000, 1_000]);
+    // The second batch again (a redelivered webhook, a re-run): replayed, not refunded a third time.
+    const [again] = await refundMany([{ provider, conversionId: 'com_1', amount: usd(1_000), refundId: 're_B' }]);
+    expect(again).toMatchObject({ ok: true, result: { duplicate: true } });
+    expect(emulator.ledger.conversion('affonso', 'com_1')).toMatchObject({ refunded: 2_000 });
+  });
+
+  it('refuses a partial refund with neither refundId nor idempotencyKey, naming refundId, before sending anything', async () => {
+    seedAffonso(1);
+    const provider = affonso();
+    const outcomes = await refundMany([
+      { provider, conversionId: 'com_1', amount: usd(1_000) },
+      { provider, conversionId: 'com_1', amount: usd(1_000), idempotencyKey: 'mine-1' },
+    ]);
+    expect(outcomes[0]?.ok === false && outcomes[0].error).toBeInstanceOf(ValidationError);
+    expect(outcomes[0]?.ok === false && (outcomes[0].error as ValidationError).field).toBe('refundId');
+    expect(outcomes[0]?.ok === false && outcomes[0].error.message).toMatch(/Stripe re_…, a Shopify refund id/);
+    expect(outcomes[1]?.ok).toBe(true);
+    expect(emulator.ledger.refunds({ provider: 'affonso' })).toHaveLength(1);
+  });
+
+  it('allowAmountKeys: true derives the key from the amount again, and two equal partial refunds then collapse (the documented risk)', async () => {
+    seedAffonso(1);
+    const provider = affonso();
+    await refundMany([{ provider, conversionId: 'com_1', amount: usd(1_000) }], { allowAmountKeys: true });
+    const [second] = await refundMany([{ provider, conversionId: 'com_1', amount: usd(1_000) }], { allowAmountKeys: true });
+    expect(second).toMatchObject({ ok: true, result: { duplicate: true } });
+    expect(emulator.ledger.refunds({ provider: 'affonso' })).toHaveLength(1);
+  });
+
+  it('refuses a refundId that is not a non-empty string', async () => {
+    const [outcome] = await refundMany([{ provider: affonso(), conversionId: 'com_1', amount: usd(1), refundId: '  ' }]);
+    expect(outcome?.ok === false && (outcome.error as ValidationError).field).toBe('refundId');
   });
 
   it("keeps a caller's own key", async () => {
@@ -88,13 +132,13 @@ describe('refundMany', () => {
     seedAffonso(1);
     const provider = affonso();
     const outcomes = await refundMany([
-      { provider, conversionId: 'com_1', amount: usd(1_000) },
-      { provider, conversionId: 'com_1', amount: usd(1_000) },
+      { provider, conversionId: 'com_1', amount: usd(1_000), refundId: 're_1' },
+      { provider, conversionId: 'com_1', amount: usd(1_000), refundId: 're_1' },
       { provider, conversionId: 'com_1', amount: usd(1_000), idempotencyKey: 'second-one' },
     ]);
     expect(outcomes[0]?.ok).toBe(true);
     expect(outcomes[1]?.ok === false && outcomes[1].error).toBeInstanceOf(ValidationError);
-    expect(outcomes[1]?.ok === false && outcomes[1].error.message).toMatch(/same provider, conversionId and amount as item 0/);
+    expect(outcomes[1]?.ok === false && outcomes[1].error.message).toMatch(/same provider, conversionId and refundId as item 0/);
     expect(outcomes[2]?.ok).toBe(true);
     expect(emulator.ledger.conversion('affonso', 'com_1')).toMatchObject({ refunded: 2_000 });
   });
@@ -214,6 +258,7 @@ describe('refundMany', () => {
         conversionId: 'sale_1',
         amount: usd(5_000),
         customer: { uid: 'lead_1' },
+        refundId: 're_fp_1',
       },
     ]);
     expect(outcomes.map((outcome) => outcome.ok)).toEqual([true, true]);
@@ -225,6 +270,7 @@ describe('refundMany', () => {
     [{ onProgress: 'log' }, 'onProgress'],
     [{ signal: {} }, 'signal'],
     [{ parallel: 4 }, 'parallel'],
+    [{ allowAmountKeys: 'yes' }, 'allowAmountKeys'],
   ])('refuses the options %j', async (options, field) => {
     const error = await refundMany([], options as never).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ValidationError);

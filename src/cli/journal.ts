@@ -11,7 +11,10 @@ import { FileError } from './rows.js';
  */
 export interface JournalHeader {
   type: 'header';
-  version: 1;
+  /** 2 since keys are derived with `KEY_DERIVATION` (cbm2: from refund ids); 1 before (cbm1: from amounts). */
+  version: 2;
+  /** How this run derived the keys of rows without idempotency_key. */
+  keys: string;
   provider: string;
   /** SHA-256 of the refunds file: resuming against an edited file is refused. */
   fileHash: string;
@@ -70,6 +73,13 @@ export class Journal {
       else done.delete(entry.row);
     }
     if (!header) throw new FileError(`${path} is not a clawback journal (no header)`);
+    if ((header as { version: number }).version !== 2 || header.keys !== expected.keys) {
+      // Finishing it here would send its unfinished rows under keys derived another way; a row
+      // in flight when that run stopped (applied, not journaled) would then be refunded again.
+      throw new FileError(
+        `${path} was written by an earlier clawback, which derived the keys of rows without idempotency_key from their amounts (cbm1_…). Resuming it here would send its unfinished rows under new keys, and a row that was in flight when that run stopped could be refunded twice. Finish that run with the clawback version that started it (its --resume replays those rows), then use this version for new files`,
+      );
+    }
     if (header.provider !== expected.provider) {
       throw new FileError(`${path} is a journal of a ${header.provider} run, not ${expected.provider}`);
     }

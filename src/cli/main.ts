@@ -9,8 +9,9 @@ import { createAffixo } from '../providers/affixo/affixo-provider.js';
 import { createAffonso, type AffonsoPlan } from '../providers/affonso/affonso-provider.js';
 import { createFirstPromoter } from '../providers/firstpromoter/firstpromoter-provider.js';
 import { createRefCampaign } from '../providers/refcampaign/refcampaign-provider.js';
-import { deriveIdempotencyKey, refundMany, type RefundManyOutcome } from '../refund-many.js';
-import type { RefundOptions, RefundProvider } from '../refund.js';
+import { EMULATOR_API_KEYS, EMULATOR_FIRSTPROMOTER_ACCOUNT_ID } from '../testing/emulator.js';
+import { KEY_DERIVATION, deriveIdempotencyKey, refundMany, type RefundManyItem, type RefundManyOutcome } from '../refund-many.js';
+import type { RefundProvider } from '../refund.js';
 import type { ProviderName } from '../spec/refund-provider-v1.js';
 import { startEmulator } from '../testing/server.js';
 import type { ConversionSeeds } from '../testing/emulator.js';
@@ -35,6 +36,7 @@ interface RefundCommandOptions {
   concurrency: number;
   baseUrl?: string;
   plan?: AffonsoPlan;
+  allowAmountKeys?: boolean;
 }
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -89,9 +91,14 @@ function readRequests(options: RefundCommandOptions): { requests: RowRequest[]; 
   };
 }
 
-type Item = RefundOptions<RefundProvider>;
-const itemFor = (provider: RefundProvider, request: Extract<RowRequest, { ok: true }>): Item =>
-  ({ provider, ...request.options }) as Item;
+const itemFor = (provider: RefundProvider, request: Extract<RowRequest, { ok: true }>): RefundManyItem =>
+  ({ provider, ...request.options }) as RefundManyItem;
+
+/** An SDK issue in the file's terms: its columns and the command's flags. */
+function inFileTerms(issue: { path: string; message: string }): string {
+  if (issue.path !== 'refundId') return `${issue.path}: ${issue.message}`;
+  return "refund_id: is required for a row with an amount and no idempotency_key: a key derived from the amount would be the same for two equal partial refunds of one conversion, and the vendor would take the second for a replay and not refund it. Add the payment processor's id of each refund (Stripe re_…, a Shopify refund id) in a refund_id column, or an idempotency_key, or run with --allow-amount-keys to accept that risk";
+}
 
 /**
  * Every row through the SDK's own path, with a fetch that records the request instead of
@@ -117,7 +124,7 @@ async function rehearse(options: RefundCommandOptions, requests: RowRequest[]) {
   const outcomes = new Map<number, RefundManyOutcome>();
   for (const request of valid) {
     current = request.row;
-    const [outcome] = await refundMany([itemFor(provider, request)], { concurrency: 1 });
+    const [outcome] = await refundMany([itemFor(provider, request)], { concurrency: 1, allowAmountKeys: Boolean(options.allowAmountKeys) });
     outcomes.set(request.row, outcome as RefundManyOutcome);
   }
   // Rows that would share a key, named by row number (refundMany would refuse them too, by index).
@@ -132,16 +139,16 @@ async function rehearse(options: RefundCommandOptions, requests: RowRequest[]) {
     const sent = captured.get(request.row);
     if (outcome.ok || !sent || !ConnectionError.isInstance(outcome.error)) {
       const error = outcome.ok ? undefined : outcome.error;
-      const problems = error && 'issues' in error ? (error.issues as Array<{ path: string; message: string }>).map((issue) => `${issue.path}: ${issue.message}`) : [error?.message ?? 'not sent'];
+      const problems = error && 'issues' in error ? (error.issues as Array<{ path: string; message: string }>).map(inFileTerms) : [error?.message ?? 'not sent'];
       result.set(request.row, { problems });
       continue;
     }
-    const key = request.options.idempotencyKey ?? (await deriveIdempotencyKey({ provider, ...request.options }));
+    const key = request.options.idempotencyKey ?? (await deriveIdempotencyKey({ provider, ...request.options }, { allowAmountKeys: Boolean(options.allowAmountKeys) }));
     const first = keys.get(key);
     if (first !== undefined) {
       result.set(request.row, {
         problems: [
-          `idempotency_key: row ${first} would be sent with the same key${request.options.idempotencyKey ? '' : ' (derived from the same conversion and amount)'}, so the vendor would take this one for a replay and not refund it. Give each row its own idempotency_key if both refunds are meant`,
+          `idempotency_key: row ${first} would be sent with the same key${request.options.idempotencyKey ? '' : request.options.refundId ? ' (derived from the same conversion and refund_id)' : ' (derived from the same conversion and amount)'}, so the vendor would take this one for a replay and not refund it. Give each row its own refund_id if both refunds are meant`,
         ],
       });
       continue;
@@ -237,11 +244,11 @@ async function refundCommand(options: RefundCommandOptions): Promise<number> {
   }
 
   const journalPath = options.journal ?? `${options.file}.journal.jsonl`;
-  const header = { provider: options.provider, fileHash, rows: requests.length, amountUnit: options.amountUnit ?? null };
+  const header = { provider: options.provider, fileHash, rows: requests.length, amountUnit: options.amountUnit ?? null, keys: KEY_DERIVATION };
   let journal: Journal;
   let done = new Set<number>();
   if (options.resume) ({ journal, done } = Journal.resume(journalPath, header));
-  else journal = Journal.create(journalPath, { type: 'header', version: 1, ...header });
+  else journal = Journal.create(journalPath, { type: 'header', version: 2, ...header });
 
   const provider = createProvider(options);
   const pending = (requests as Array<Extract<RowRequest, { ok: true }>>).filter((request) => !done.has(request.row));
@@ -267,6 +274,7 @@ async function refundCommand(options: RefundCommandOptions): Promise<number> {
       {
         concurrency: options.concurrency,
         signal: controller.signal,
+        allowAmountKeys: Boolean(options.allowAmountKeys),
         onProgress: ({ done: settled, failed, outcome }) => {
           const request = pending[outcome.index] as Extract<RowRequest, { ok: true }>;
           const base = { type: 'row' as const, row: request.row, conversionId: request.options.conversionId };
@@ -308,11 +316,19 @@ async function refundCommand(options: RefundCommandOptions): Promise<number> {
     const reportPath = options.report ?? `${options.file}.failures.csv`;
     writeReport(reportPath, failures);
     out(`  failures report:               ${reportPath}`);
-    out(
-      interrupted
-        ? 'Run the same command with --resume to finish: done rows are skipped, the rest are sent with the same idempotency keys.'
-        : 'Rows that failed with a retryable error can be sent again safely: run the same command with --resume.',
-    );
+    const retryable = failures.filter((failure) => failure.error.retryable).length;
+    if (interrupted) {
+      out('Run the same command with --resume to finish: done rows are skipped, the rest are sent with the same idempotency keys.');
+    } else {
+      if (retryable > 0) {
+        out(`${retryable} of the ${failed} failed rows can be sent again safely (their error is retryable): run the same command with --resume.`);
+      }
+      if (retryable < failed) {
+        out(
+          `${failed - retryable} failed row${failed - retryable === 1 ? '' : 's'} cannot be fixed by sending again: see the report for why (and whether the refund may have been applied), fix it, then --resume.`,
+        );
+      }
+    }
   }
   if (interrupted) return EXIT.interrupted;
   return failed === 0 ? EXIT.ok : EXIT.failures;
@@ -330,6 +346,9 @@ async function emulatorCommand(options: { port: number; host: string; seed?: str
   const emulator = await startEmulator({ port: options.port, host: options.host, ...(seed ? { seed } : {}) });
   out(`clawback emulator listening (Ctrl-C to stop); point --base-url at one of:`);
   for (const [name, url] of Object.entries(emulator.baseURLs)) out(`  ${name.padEnd(14)} ${url}`);
+  out('with the keys it accepts:');
+  for (const [name, key] of Object.entries(EMULATOR_API_KEYS)) out(`  export ${credentialVariables(name as ProviderName).apiKey}=${key}`);
+  out(`  export ${credentialVariables('firstpromoter').accountId}=${EMULATOR_FIRSTPROMOTER_ACCOUNT_ID}`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);
@@ -354,7 +373,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .command('refund')
     .description('Refund every row of a CSV or JSON Lines file through one provider')
     .addOption(new Option('--provider <name>', 'the affiliate platform').choices(providerNames).makeOptionMandatory())
-    .requiredOption('--file <path>', 'refunds file: columns conversion_id, amount, currency, email, uid, reason, idempotency_key')
+    .requiredOption('--file <path>', 'refunds file: columns conversion_id, amount, currency, email, uid, reason, refund_id, idempotency_key')
     .addOption(new Option('--format <format>', 'file format (default: from the extension, .jsonl/.ndjson or CSV)').choices(['csv', 'jsonl']))
     .addOption(new Option('--amount-unit <unit>', 'how amounts are written: minor (4950 = 49.50) or major (49.50); required when a row has an amount').choices(['minor', 'major']))
     .option('--dry-run', 'validate every row and print what would be sent; send nothing')
@@ -364,12 +383,15 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--concurrency <n>', 'refunds in flight at once, 1-64; the vendor rate limit still applies', positiveInt, 4)
     .option('--base-url <url>', "the vendor's API origin, e.g. an emulator's URL")
     .option('--plan <rpm>', "Affonso: your plan's requests per minute, 300, 600, 1200 or 3000 (default 300)", affonsoPlan)
+    .option('--allow-amount-keys', 'derive the key of a row with an amount but no refund_id from the amount (two equal partial refunds of one conversion then collapse into one)')
     .addHelpText(
       'after',
       `
 API keys come from AFFIXO_API_KEY, AFFONSO_API_KEY, REFCAMPAIGN_API_KEY or FIRSTPROMOTER_API_KEY
 (and FIRSTPROMOTER_ACCOUNT_ID). A row without idempotency_key gets one derived from its provider,
-conversion_id, amount and currency, so running the same file again cannot refund twice.
+conversion_id and refund_id (the payment processor's id of the refund; a full refund without one
+from its conversion_id), so running the same file again cannot refund twice, and two equal
+partial refunds of one order with their own refund_id are two refunds.
 
 Exit codes: 0 all refunded, 1 some rows failed (see the report), 2 nothing sent (invalid
 file or usage), 130 interrupted (resume with --resume).`,

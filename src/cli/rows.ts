@@ -3,7 +3,7 @@ import { toMinorUnits } from '../core/money.js';
 import { isPlainObject } from '../core/validation.js';
 
 /** The columns (CSV) or keys (JSON Lines) a refunds file may have, and the refund() option each fills. */
-export const COLUMNS = ['conversion_id', 'amount', 'currency', 'email', 'uid', 'reason', 'idempotency_key'] as const;
+export const COLUMNS = ['conversion_id', 'amount', 'currency', 'email', 'uid', 'reason', 'refund_id', 'idempotency_key'] as const;
 export type Column = (typeof COLUMNS)[number];
 
 /** How the `amount` column is written: `minor` (4950 = 49.50, as refund() takes it) or `major` (49.50). */
@@ -25,6 +25,7 @@ export type RowRequest =
         amount?: { value: number; currency: string };
         customer?: { email: string } | { uid: string };
         reason?: string;
+        refundId?: string;
         idempotencyKey?: string;
       };
     }
@@ -116,7 +117,7 @@ export function parseJsonLines(text: string, where: string): Row[] {
  * "4950" and a file of "49.50" look alike to a program, and the difference is 100×.
  */
 export function toRequest(row: Row, amountUnit: AmountUnit | undefined): RowRequest {
-  const { conversion_id, amount, currency, email, uid, reason, idempotency_key } = row.cells;
+  const { conversion_id, amount, currency, email, uid, reason, refund_id, idempotency_key } = row.cells;
   const problems: string[] = [];
   if (!conversion_id) problems.push('conversion_id: is empty');
   let money: { value: number; currency: string } | undefined;
@@ -154,6 +155,7 @@ export function toRequest(row: Row, amountUnit: AmountUnit | undefined): RowRequ
       ...(money ? { amount: money } : {}),
       ...(email ? { customer: { email } } : uid ? { customer: { uid } } : {}),
       ...(reason ? { reason } : {}),
+      ...(refund_id ? { refundId: refund_id } : {}),
       ...(idempotency_key ? { idempotencyKey: idempotency_key } : {}),
     },
   };

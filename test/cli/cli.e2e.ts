@@ -94,9 +94,9 @@ describe('clawback refund', () => {
   it('refunds every row of a CSV file once, and writes a journal and a summary', async () => {
     seedAffonso(3);
     const { file } = refundsFile(csv([
-        { conversion_id: 'com_1', amount: '25.00', currency: 'USD', reason: 'chargeback' },
-        { conversion_id: 'com_2', amount: '', currency: '', reason: 'fraud' },
-        { conversion_id: 'com_3', amount: '10.5', currency: 'usd', reason: '' },
+        { conversion_id: 'com_1', amount: '25.00', currency: 'USD', reason: 'chargeback', refund_id: 're_1' },
+        { conversion_id: 'com_2', amount: '', currency: '', reason: 'fraud', refund_id: '' },
+        { conversion_id: 'com_3', amount: '10.5', currency: 'usd', reason: '', refund_id: 're_3' },
       ]));
     const result = await run(['refund', '--provider', 'affonso', '--file', file, '--amount-unit', 'major', '--base-url', server.baseURLs.affonso]);
     expect(result.stderr).toBe('');
@@ -117,7 +117,7 @@ describe('clawback refund', () => {
 
   it('reads JSON Lines, with amounts in minor units', async () => {
     emulator.seed({ firstpromoter: [{ id: 'sale_1', sale: usd(5_000), lead: { email: 'a@example.com' } }] });
-    const { file } = refundsFile(`${JSON.stringify({ conversion_id: 'sale_1', amount: 5000, currency: 'USD', email: 'a@example.com' })}\n\n`, 'refunds.jsonl');
+    const { file } = refundsFile(`${JSON.stringify({ conversion_id: 'sale_1', amount: 5000, currency: 'USD', email: 'a@example.com', refund_id: 're_fp_1' })}\n\n`, 'refunds.jsonl');
     const result = await run(['refund', '--provider', 'firstpromoter', '--file', file, '--amount-unit', 'minor', '--base-url', server.baseURLs.firstpromoter]);
     expect(result.code).toBe(0);
     expect(refundedOnce('firstpromoter', 'sale_1')).toBe(1);
@@ -127,13 +127,13 @@ describe('clawback refund', () => {
   describe('--dry-run', () => {
     it('prints what would be sent and sends nothing', async () => {
       seedAffonso(2);
-      const { file } = refundsFile(csv([{ conversion_id: 'com_1', amount: '4950', currency: 'USD' }, { conversion_id: 'com_2', amount: '', currency: '' }]));
+      const { file } = refundsFile(csv([{ conversion_id: 'com_1', amount: '4950', currency: 'USD', refund_id: 're_1' }, { conversion_id: 'com_2', amount: '', currency: '', refund_id: '' }]));
       const result = await run(
         ['refund', '--provider', 'affonso', '--file', file, '--amount-unit', 'minor', '--dry-run', '--base-url', server.baseURLs.affonso],
         { env: { AFFONSO_API_KEY: undefined } }, // no key needed to check a file
       );
       expect(result.code).toBe(0);
-      expect(result.stdout).toContain(`row 1: POST ${server.baseURLs.affonso}/v1/conversions/com_1/refund {"amount":49.5,"currency":"USD","external_event_id":"cbm1_`);
+      expect(result.stdout).toContain(`row 1: POST ${server.baseURLs.affonso}/v1/conversions/com_1/refund {"amount":49.5,"currency":"USD","external_event_id":"cbm2_`);
       expect(result.stdout).toContain('dry run: 2 rows valid, 0 invalid; nothing was sent');
       expect(emulator.ledger.refunds()).toHaveLength(0);
       expect(existsSync(`${file}.journal.jsonl`)).toBe(false);
@@ -141,13 +141,14 @@ describe('clawback refund', () => {
 
     it('names every invalid row and why, through the SDK’s own validation', async () => {
       const { file } = refundsFile(csv([
-          { conversion_id: 'com_1', amount: '49.50', currency: 'USD', email: '' },
-          { conversion_id: '', amount: '100', currency: 'USD', email: '' },
-          { conversion_id: 'com_3', amount: '100', currency: '', email: '' },
-          { conversion_id: 'com_4', amount: '100', currency: 'XYZ', email: '' },
-          { conversion_id: '..', amount: '', currency: '', email: '' },
-          { conversion_id: 'com_6', amount: '100', currency: 'USD', email: '' },
-          { conversion_id: 'com_6', amount: '100', currency: 'USD', email: '' },
+          { conversion_id: 'com_1', amount: '49.50', currency: 'USD', email: '', refund_id: 're_1' },
+          { conversion_id: '', amount: '100', currency: 'USD', email: '', refund_id: 're_2' },
+          { conversion_id: 'com_3', amount: '100', currency: '', email: '', refund_id: 're_3' },
+          { conversion_id: 'com_4', amount: '100', currency: 'XYZ', email: '', refund_id: 're_4' },
+          { conversion_id: '..', amount: '', currency: '', email: '', refund_id: '' },
+          { conversion_id: 'com_6', amount: '100', currency: 'USD', email: '', refund_id: 're_6' },
+          { conversion_id: 'com_6', amount: '100', currency: 'USD', email: '', refund_id: 're_6' },
+          { conversion_id: 'com_8', amount: '100', currency: 'USD', email: '', refund_id: '' },
         ]));
       const result = await run(['refund', '--provider', 'affonso', '--file', file, '--amount-unit', 'minor', '--dry-run']);
       expect(result.code).toBe(2);
@@ -157,14 +158,15 @@ describe('clawback refund', () => {
       expect(result.stdout).toMatch(/row 4: INVALID: amount\.currency: is not a known ISO 4217 currency code/);
       expect(result.stdout).toMatch(/row 5: INVALID: conversionId: is not a valid Affonso conversion id/);
       expect(result.stdout).toMatch(/row 6: POST /);
-      expect(result.stdout).toMatch(/row 7: INVALID: idempotency_key: row 6 would be sent with the same key/);
-      expect(result.stdout).toContain('dry run: 1 rows valid, 6 invalid; nothing was sent');
+      expect(result.stdout).toMatch(/row 7: INVALID: idempotency_key: row 6 would be sent with the same key \(derived from the same conversion and refund_id\)/);
+      expect(result.stdout).toMatch(/row 8: INVALID: refund_id: is required for a row with an amount and no idempotency_key/);
+      expect(result.stdout).toContain('dry run: 1 rows valid, 7 invalid; nothing was sent');
     });
   });
 
   it('sends nothing when any row is invalid', async () => {
     seedAffonso(2);
-    const { file } = refundsFile(csv([{ conversion_id: 'com_1', amount: '100', currency: 'USD' }, { conversion_id: 'com_2', amount: '1.5', currency: 'USD' }]));
+    const { file } = refundsFile(csv([{ conversion_id: 'com_1', amount: '100', currency: 'USD', refund_id: 're_1' }, { conversion_id: 'com_2', amount: '1.5', currency: 'USD', refund_id: 're_2' }]));
     const result = await run(['refund', '--provider', 'affonso', '--file', file, '--amount-unit', 'minor', '--base-url', server.baseURLs.affonso]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('row 2: amount: "1.5" is not a whole number of minor units');
@@ -207,6 +209,9 @@ describe('clawback refund', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/refunded: +1\n/);
     expect(result.stdout).toMatch(/failed: +1\n +NotFoundError: 1\n/);
+    // A NotFoundError is not retryable: the summary does not say to send it again.
+    expect(result.stdout).toContain('1 failed row cannot be fixed by sending again');
+    expect(result.stdout).not.toContain('can be sent again safely');
     const report = JSON.parse(readFileSync(join(dir, 'failed.json'), 'utf8'));
     expect(report).toEqual([
       expect.objectContaining({ row: 2, conversionId: 'com_unknown', error: expect.objectContaining({ class: 'NotFoundError', code: 'NOT_FOUND' }) }),
@@ -236,7 +241,7 @@ describe('clawback refund', () => {
 
   it('the same file run again from scratch (journal deleted) refunds nothing twice: the keys come from the rows', async () => {
     seedAffonso(3);
-    const { dir, file } = refundsFile(csv([1, 2, 3].map((n) => ({ conversion_id: `com_${n}`, amount: '1000', currency: 'USD' }))));
+    const { dir, file } = refundsFile(csv([1, 2, 3].map((n) => ({ conversion_id: `com_${n}`, amount: '1000', currency: 'USD', refund_id: `re_${n}` }))));
     const args = ['refund', '--provider', 'affonso', '--file', file, '--amount-unit', 'minor', '--base-url', server.baseURLs.affonso];
     expect((await run(args)).code).toBe(0);
     const again = await run([...args, '--journal', join(dir, 'fresh.jsonl')]);
@@ -261,7 +266,7 @@ describe('clawback refund', () => {
 
   it('refuses to resume with another --amount-unit, which would read the amounts differently', async () => {
     seedAffonso(1);
-    const { file } = refundsFile(csv([{ conversion_id: 'com_1', amount: '40', currency: 'USD' }]));
+    const { file } = refundsFile(csv([{ conversion_id: 'com_1', amount: '40', currency: 'USD', refund_id: 're_1' }]));
     const args = ['refund', '--provider', 'affonso', '--file', file, '--base-url', server.baseURLs.affonso];
     expect((await run([...args, '--amount-unit', 'major'])).code).toBe(0);
     const resumed = await run([...args, '--amount-unit', 'minor', '--resume']);
@@ -270,13 +275,74 @@ describe('clawback refund', () => {
     expect(emulator.ledger.conversion('affonso', 'com_1')).toMatchObject({ refunded: 4_000 });
   });
 
+  describe('refund ids: two equal partial refunds of one order are two refunds', () => {
+    it('a row with an amount but neither refund_id nor idempotency_key: the run refuses to start, naming the column', async () => {
+      seedAffonso(1);
+      const { file } = refundsFile(csv([{ conversion_id: 'com_1', amount: '1000', currency: 'USD' }]));
+      const result = await run(['refund', '--provider', 'affonso', '--file', file, '--amount-unit', 'minor', '--base-url', server.baseURLs.affonso]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/row 1: refund_id: is required for a row with an amount and no idempotency_key/);
+      expect(result.stderr).toContain('--allow-amount-keys');
+      expect(emulator.ledger.refunds()).toHaveLength(0);
+      expect(existsSync(`${file}.journal.jsonl`)).toBe(false);
+    });
+
+    it('--allow-amount-keys opts back into keys derived from the amount', async () => {
+      seedAffonso(1);
+      const { file } = refundsFile(csv([{ conversion_id: 'com_1', amount: '1000', currency: 'USD' }]));
+      const result = await run(['refund', '--provider', 'affonso', '--file', file, '--amount-unit', 'minor', '--allow-amount-keys', '--base-url', server.baseURLs.affonso]);
+      expect(result.code).toBe(0);
+      expect(emulator.ledger.conversion('affonso', 'com_1')).toMatchObject({ refunded: 1_000 });
+    });
+
+    it('two runs, each a $10 refund of the same order with its own refund_id: both applied; running the second again replays it', async () => {
+      seedAffonso(1);
+      const args = (file: string) => ['refund', '--provider', 'affonso', '--file', file, '--amount-unit', 'minor', '--base-url', server.baseURLs.affonso];
+      const monday = refundsFile(csv([{ conversion_id: 'com_1', amount: '1000', currency: 'USD', refund_id: 're_monday' }]));
+      const friday = refundsFile(csv([{ conversion_id: 'com_1', amount: '1000', currency: 'USD', refund_id: 're_friday' }]));
+      expect((await run(args(monday.file))).code).toBe(0);
+      expect((await run(args(friday.file))).stdout).toMatch(/refunded: +1\n/);
+      expect(emulator.ledger.refunds({ provider: 'affonso', conversionId: 'com_1' }).map((refund) => refund.amount)).toEqual([1_000, 1_000]);
+      const again = await run([...args(friday.file), '--journal', join(friday.dir, 'again.jsonl')]);
+      expect(again.code).toBe(0);
+      expect(again.stdout).toMatch(/already refunded \(duplicate\): +1\n/);
+      expect(emulator.ledger.conversion('affonso', 'com_1')).toMatchObject({ refunded: 2_000 });
+    });
+
+    it('a journal written before refund ids (keys from amounts) is refused on --resume, saying why and what to do', async () => {
+      seedAffonso(2);
+      const { file } = refundsFile(csv([{ conversion_id: 'com_1' }, { conversion_id: 'com_2' }]));
+      const args = ['refund', '--provider', 'affonso', '--file', file, '--base-url', server.baseURLs.affonso];
+      expect((await run(args)).code).toBe(0);
+      // The header an earlier clawback wrote: version 1, no key derivation named.
+      const journal = readFileSync(`${file}.journal.jsonl`, 'utf8').split('\n');
+      const { keys: _keys, ...header } = JSON.parse(journal[0] ?? '{}');
+      writeFileSync(`${file}.journal.jsonl`, [JSON.stringify({ ...header, version: 1 }), ...journal.slice(1)].join('\n'));
+      const resumed = await run([...args, '--resume']);
+      expect(resumed.code).toBe(2);
+      expect(resumed.stderr).toContain('was written by an earlier clawback, which derived the keys of rows without idempotency_key from their amounts');
+      expect(resumed.stderr).toContain('Finish that run with the clawback version that started it');
+      expect(emulator.ledger.refunds()).toHaveLength(2);
+    });
+  });
+
+  it('says a retryable failure can be sent again (and only then)', async () => {
+    seedAffonso(1);
+    emulator.inject({ provider: 'affonso', status: 503, body: { success: false, error: { code: 'UNAVAILABLE' } }, headers: { 'retry-after': '0' }, times: 3 });
+    const { file } = refundsFile(csv([{ conversion_id: 'com_1' }]));
+    const result = await run(['refund', '--provider', 'affonso', '--file', file, '--base-url', server.baseURLs.affonso]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('1 of the 1 failed rows can be sent again safely (their error is retryable): run the same command with --resume.');
+    expect(result.stdout).not.toContain('cannot be fixed by sending again');
+  });
+
   describe('killed mid-run, then resumed', () => {
     const rows = 240;
     async function interruptAndResume(kill: NodeJS.Signals) {
       const ids = seedAffonso(rows);
       // Every answer takes a while, so the run is still going when it is killed.
       emulator.inject({ provider: 'affonso', delay: 15, times: rows * 2 });
-      const { file } = refundsFile(csv(ids.map((id, index) => ({ conversion_id: id, amount: String(100 + index), currency: 'USD' }))));
+      const { file } = refundsFile(csv(ids.map((id, index) => ({ conversion_id: id, amount: String(100 + index), currency: 'USD', refund_id: `re_${index}` }))));
       const args = ['refund', '--provider', 'affonso', '--plan', '3000', '--concurrency', '8', '--file', file, '--amount-unit', 'minor', '--base-url', server.baseURLs.affonso];
 
       const first = cli(args);
@@ -361,7 +427,7 @@ describe('clawback refund', () => {
     try {
       const ids = Array.from({ length: count }, (_, index) => `com_${index + 1}`);
       limited.seed({ affonso: ids.map((id) => ({ id, sale: usd(2_000) })) });
-      const { file } = refundsFile(csv(ids.map((id) => ({ conversion_id: id, amount: '500', currency: 'USD' }))), 'big.csv');
+      const { file } = refundsFile(csv(ids.map((id) => ({ conversion_id: id, amount: '500', currency: 'USD', refund_id: `re_${id}` }))), 'big.csv');
       const started = performance.now();
       const result = await run([
         'refund',
@@ -408,6 +474,9 @@ describe('clawback emulator', () => {
       }, 10);
       emulatorProcess.done.then((result) => reject(new Error(`emulator exited: ${result.stderr}`)), reject);
     });
+    // It says which keys it accepts, as lines to paste into a shell.
+    for (const [name, key] of Object.entries(EMULATOR_API_KEYS)) expect(emulatorProcess.output()).toContain(`export ${name.toUpperCase()}_API_KEY=${key}`);
+    expect(emulatorProcess.output()).toContain(`export FIRSTPROMOTER_ACCOUNT_ID=${EMULATOR_FIRSTPROMOTER_ACCOUNT_ID}`);
     writeFileSync(join(dir, 'r.csv'), 'conversion_id\norder_1\n');
     const result = await run(['refund', '--provider', 'affixo', '--file', 'r.csv', '--base-url', affixoURL], { cwd: dir });
     expect(result.code).toBe(0);

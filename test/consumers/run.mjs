@@ -246,7 +246,7 @@ for (const major of nodeMajors) {
   await check(`Node ${major}: the installed \`clawback\` command refunds a file against the emulator`, async () => {
     const work = job('affonso');
     const file = join(app, `refunds-${major}.csv`);
-    writeFileSync(file, `conversion_id,amount,currency\n${work.conversionId},2500,USD\n`);
+    writeFileSync(file, `conversion_id,amount,currency,refund_id\n${work.conversionId},2500,USD,re_${major}\n`);
     const { stdout } = await execFileAsync(
       binary,
       [join(app, 'node_modules/.bin/clawback'), 'refund', '--provider', 'affonso', '--file', file, '--amount-unit', 'minor', '--base-url', work.baseURL],
