@@ -118,6 +118,7 @@ interface Call {
   fixedHeaders: Record<string, string>;
   signal: AbortSignal | undefined;
   timeoutMs: number;
+  maxRetries: number;
   totalTimeout: number | undefined;
   deadline: number;
   slot: Slot | undefined;
@@ -325,7 +326,7 @@ export function createTransport(config: TransportConfig): Transport {
     call.sent = true;
     call.waiting = false;
     call.answer = undefined;
-    call.attemptTimeoutMs = Math.max(1, Math.min(call.timeoutMs, call.deadline - performance.now()));
+    call.attemptTimeoutMs = Math.max(1, Math.round(Math.min(call.timeoutMs, call.deadline - performance.now())));
     const base = { provider, method: 'POST' as const, url: request.url, attempt, idempotencyKey: call.request.idempotencyKey };
     const started = performance.now();
     if (observed) {
@@ -475,9 +476,11 @@ export function createTransport(config: TransportConfig): Transport {
   function errorFor(call: Call, failure: Failure): ClawbackError {
     const { request } = call;
     const retryable = isSafeToRetry(failure.kind, request.dedupes);
+    // A retry was due but the deadline had passed (ky then ends the call without asking shouldRetry).
+    const outOfTime = call.outOfTime || (retryable && call.attempts <= call.maxRetries && performance.now() >= call.deadline);
     const notes: string[] = [];
     if (call.attempts > 1) notes.push(`Gave up after ${call.attempts} attempts.`);
-    if (call.outOfTime) notes.push(`No time was left for a retry within totalTimeout (${call.totalTimeout} ms).`);
+    if (outOfTime) notes.push(`No time was left for a retry within totalTimeout (${call.totalTimeout} ms).`);
     if (failure.kind === 'ambiguous' && !request.dedupes) {
       notes.push(
         `The refund may or may not have been applied, and repeating it could refund twice, so it was not retried: ${request.notIdempotentReason ?? 'the vendor does not deduplicate this request'}. Check the conversion before trying again.`,
@@ -568,6 +571,7 @@ export function createTransport(config: TransportConfig): Transport {
       fixedHeaders: fixed,
       signal: options?.signal,
       timeoutMs: options?.timeout ?? config.timeout,
+      maxRetries: options?.maxRetries ?? config.maxRetries,
       totalTimeout,
       deadline: totalTimeout === undefined ? Number.POSITIVE_INFINITY : performance.now() + totalTimeout,
       slot: undefined,
@@ -591,7 +595,7 @@ export function createTransport(config: TransportConfig): Transport {
         timeout: call.timeoutMs,
         totalTimeout: totalTimeout ?? false,
         retry: {
-          limit: options?.maxRetries ?? config.maxRetries,
+          limit: call.maxRetries,
           shouldRetry: (state) => shouldRetry(call, state),
           delay: () => call.wait,
         },
