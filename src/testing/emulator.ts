@@ -11,7 +11,7 @@ import { affixoRefund } from './vendors/affixo.js';
 import { affonsoConversionId, affonsoRefund } from './vendors/affonso.js';
 import { firstPromoterRefund } from './vendors/firstpromoter.js';
 import { refCampaignRefund } from './vendors/refcampaign.js';
-import type { AffixoScope, Reply, VendorContext } from './vendors/shared.js';
+import type { AffixoScope, EmulatorCounts, Reply, VendorContext } from './vendors/shared.js';
 
 /** The keys the emulator accepts unless told otherwise. */
 export const EMULATOR_API_KEYS = {
@@ -49,11 +49,12 @@ export interface EmulatorOptions {
 /** Requests per minute, or explicit fixed windows (`limit` per `interval` ms), or `false` for no limit. */
 export type EmulatorRateLimit = number | false | RateLimit | readonly RateLimit[];
 
-/** A reply body on the wire: JSON, a string as it is, or nothing. */
-export function encodeBody(body: unknown): { text: string | null; contentType: string | undefined } {
-  if (body === undefined) return { text: null, contentType: undefined };
-  if (typeof body === 'string') return { text: body, contentType: 'text/plain; charset=utf-8' };
-  return { text: JSON.stringify(body), contentType: 'application/json' };
+/** A reply body on the wire: JSON, a string or bytes as they are, or nothing. */
+export function encodeBody(body: unknown): { bytes: Uint8Array | null; contentType: string | undefined } {
+  if (body === undefined) return { bytes: null, contentType: undefined };
+  if (body instanceof Uint8Array) return { bytes: body, contentType: 'application/octet-stream' };
+  if (typeof body === 'string') return { bytes: new TextEncoder().encode(body), contentType: 'text/plain; charset=utf-8' };
+  return { bytes: new TextEncoder().encode(JSON.stringify(body)), contentType: 'application/json' };
 }
 
 /** How the emulator answers one request: a reply, or a dropped connection (a fault). */
@@ -84,6 +85,8 @@ export interface Emulator {
   reset(): void;
   /** Resolves when no request is being handled (a delayed answer can outlive the client that gave up on it). */
   idle(): Promise<void>;
+  /** Per vendor: requests answered, and those refused by the emulator's own rate limit (injected faults not counted). */
+  readonly counts: EmulatorCounts;
 }
 
 const MINUTE = 60_000;
@@ -137,7 +140,10 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   const keys = options.apiKeys ?? {};
   const accountId = options.firstPromoterAccountId ?? EMULATOR_FIRSTPROMOTER_ACCOUNT_ID;
   let requestCount = 0;
+  const perVendor = () => ({ affixo: 0, affonso: 0, refcampaign: 0, firstpromoter: 0 });
+  const counts: EmulatorCounts = { requests: perVendor(), rateLimited: perVendor() };
   const context: VendorContext = {
+    counts,
     ledger,
     keys: {
       affixo: new Map(
@@ -162,12 +168,19 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   if (options.seed) seed(options.seed);
 
   const faultReply = (fault: Fault): EmulatorOutcome =>
-    fault.reset ? { reset: true } : { status: fault.status ?? 500, body: fault.body, headers: fault.headers ?? {} };
+    fault.reset ? { reset: true } : wire(fault, { status: fault.status ?? 500, body: fault.body, headers: fault.headers ?? {} });
+  /** The fault's changes to how the answer travels: compressed, trickling. */
+  const wire = (fault: Fault | undefined, reply: Reply): Reply => ({
+    ...reply,
+    ...(fault?.compress ? { compress: fault.compress } : {}),
+    ...(fault?.trickle ? { trickle: fault.trickle } : {}),
+  });
   /** Whether the fault replaces the vendor's answer (rather than only delaying or re-labelling it). */
   const failsNow = (fault: Fault): boolean => fault.reset === true || fault.status !== undefined;
 
   const inFlight = new Set<Promise<EmulatorOutcome>>();
   async function answer(provider: ProviderName, request: Request): Promise<EmulatorOutcome> {
+    counts.requests[provider] += 1;
     const conversionId = faults.wantsConversionId(provider) ? await conversionIdOf(provider, request) : undefined;
     const fault = faults.take(provider, conversionId);
     if (fault && !fault.afterApply) {
@@ -180,11 +193,12 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       if (failsNow(fault)) return faultReply(fault);
     }
     // Headers alone alter the real answer (a proxy rewriting Content-Type, say).
-    return fault?.headers ? { ...reply, headers: { ...reply.headers, ...fault.headers } } : reply;
+    return wire(fault, fault?.headers ? { ...reply, headers: { ...reply.headers, ...fault.headers } } : reply);
   }
 
   return {
     ledger,
+    counts,
     seed,
     inject: (fault) => faults.add(fault),
     handle(provider, request) {
@@ -213,6 +227,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       ledger.clear();
       faults.clear();
       for (const list of Object.values(context.limiters)) for (const limiter of list) limiter.clear();
+      for (const tally of [counts.requests, counts.rateLimited]) for (const name of Object.keys(tally)) tally[name as ProviderName] = 0;
     },
   };
 }

@@ -18,7 +18,10 @@ export interface Fault {
   delay?: number;
   /** Answer with this status (and `body`, `headers`) instead of the vendor's answer. */
   status?: number;
-  /** A string is sent as it is (HTML from a proxy, truncated JSON); anything else as JSON. */
+  /**
+   * A string is sent as it is (HTML from a proxy, truncated JSON), bytes (`Uint8Array`) too (a
+   * body already gzipped, with `headers: { 'content-encoding': 'gzip' }`); anything else as JSON.
+   */
   body?: unknown;
   /** With `status`, the fault's headers; without, headers laid over the vendor's real answer. */
   headers?: Record<string, string>;
@@ -27,6 +30,14 @@ export interface Fault {
    * error through msw.
    */
   reset?: boolean;
+  /**
+   * Send the answer gzip-compressed, with `content-encoding: gzip`: what fetch decodes before
+   * clawback reads it. On the loopback server only (fetch does not decode a Response msw hands
+   * back; through msw the answer is sent as it is).
+   */
+  compress?: 'gzip';
+  /** Send the body `bytes` at a time, one piece every `every` milliseconds: a body that trickles in. */
+  trickle?: { bytes: number; every: number };
 }
 
 /** The faults waiting to hit requests, in the order they were injected. */

@@ -19,4 +19,4 @@ export { emulatorHandlers, toResponse, VENDOR_ENDPOINTS } from './msw.js';
 export { startEmulator, type RunningEmulator, type StartEmulatorOptions } from './server.js';
 export { Ledger, type CommissionStatus, type ConversionSeed, type LedgerConversion, type LedgerRefund, type RefundFilter } from './ledger.js';
 export type { Fault } from './faults.js';
-export type { AffixoScope, Reply } from './vendors/shared.js';
+export type { AffixoScope, EmulatorCounts, Reply } from './vendors/shared.js';

@@ -14,13 +14,32 @@ export const VENDOR_ENDPOINTS: Record<ProviderName, { origin: string; path: stri
   firstpromoter: { origin: 'https://api.firstpromoter.com', path: '/api/v2/track/refund' },
 };
 
-/** An emulator answer as a Fetch `Response` (a dropped connection becomes msw's network error). */
+/**
+ * An emulator answer as a Fetch `Response` (a dropped connection becomes msw's network error; a
+ * trickling body a stream that yields its pieces on time). Compression is the loopback server's
+ * alone: fetch does not decode a Response msw hands back.
+ */
 export function toResponse(outcome: EmulatorOutcome): Response {
   if ('reset' in outcome) return HttpResponse.error();
   const headers = new Headers(outcome.headers);
-  const { text, contentType } = encodeBody(outcome.body);
+  const { bytes, contentType } = encodeBody(outcome.body);
   if (contentType && !headers.has('content-type')) headers.set('content-type', contentType);
-  return new Response(text, { status: outcome.status, headers });
+  const trickle = outcome.trickle;
+  if (!bytes || !trickle) return new Response(bytes as BodyInit | null, { status: outcome.status, headers });
+  let offset = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stream = new ReadableStream<Uint8Array>({
+    pull: (controller) =>
+      new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          controller.enqueue(bytes.subarray(offset, (offset += trickle.bytes)));
+          if (offset >= bytes.length) controller.close();
+          resolve();
+        }, trickle.every);
+      }),
+    cancel: () => clearTimeout(timer),
+  });
+  return new Response(stream, { status: outcome.status, headers });
 }
 
 /**

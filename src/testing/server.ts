@@ -1,8 +1,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import type { ProviderName } from '../spec/refund-provider-v1.js';
 import { createEmulator, encodeBody, type Emulator, type EmulatorOptions, type EmulatorProviders } from './emulator.js';
 import type { Fault } from './faults.js';
+import type { Reply } from './vendors/shared.js';
 import type { Ledger } from './ledger.js';
 
 export interface StartEmulatorOptions extends EmulatorOptions {
@@ -45,14 +47,30 @@ async function toRequest(message: IncomingMessage, origin: string, path: string)
   });
 }
 
-function send(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const { text, contentType } = encodeBody(body);
-  response.writeHead(status, {
+function send(response: ServerResponse, reply: Reply): void {
+  const { bytes, contentType } = encodeBody(reply.body);
+  const body = bytes && reply.compress === 'gzip' ? gzipSync(bytes) : bytes;
+  response.writeHead(reply.status, {
     ...(contentType ? { 'content-type': contentType } : {}),
-    'content-length': String(Buffer.byteLength(text ?? '')),
-    ...headers,
+    ...(reply.compress && bytes ? { 'content-encoding': reply.compress } : {}),
+    'content-length': String(body?.byteLength ?? 0),
+    ...reply.headers,
   });
-  response.end(text ?? '');
+  if (!body || !reply.trickle) {
+    response.end(body ?? '');
+    return;
+  }
+  const { bytes: size, every } = reply.trickle;
+  let offset = 0;
+  const timer = setInterval(() => {
+    if (response.destroyed) return void clearInterval(timer);
+    const piece = body.subarray(offset, (offset += size));
+    if (offset >= body.byteLength) {
+      clearInterval(timer);
+      response.end(piece);
+    } else response.write(piece);
+  }, every);
+  response.once('close', () => clearInterval(timer));
 }
 
 /**
@@ -68,7 +86,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
       const [, prefix = '', ...rest] = url.pathname.split('/');
       const provider = providerNames.find((name) => name === prefix);
       if (!provider || message.method !== 'POST') {
-        send(response, 404, { message: `No emulated endpoint at ${message.method} ${url.pathname}` });
+        send(response, { status: 404, body: { message: `No emulated endpoint at ${message.method} ${url.pathname}` } });
         return;
       }
       const request = await toRequest(message, 'http://emulator', `/${rest.join('/')}`);
@@ -77,9 +95,9 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
         message.socket.resetAndDestroy();
         return;
       }
-      send(response, outcome.status, outcome.body, outcome.headers);
+      send(response, outcome);
     } catch (error) {
-      send(response, 500, { message: `Emulator error: ${String(error)}` });
+      send(response, { status: 500, body: { message: `Emulator error: ${String(error)}` } });
     }
   });
   await new Promise<void>((resolve, reject) => {

@@ -164,3 +164,49 @@ describe('fault injection', () => {
     expect((await affixoRefund(emulator)).status).toBe(200);
   });
 });
+
+describe('faults on the wire', () => {
+  it('compress: the answer travels gzip-compressed, and fetch decodes it', async () => {
+    const emulator = await start();
+    emulator.inject({ compress: 'gzip' });
+    const response = await affixoRefund(emulator);
+    expect(response.headers.get('content-encoding')).toBe('gzip');
+    expect(await response.json()).toMatchObject({ ok: true });
+  });
+
+  it('bytes as the body: an already-gzipped bomb sent as it is', async () => {
+    const { gzipSync } = await import('node:zlib');
+    const emulator = await start();
+    const bomb = gzipSync(Buffer.alloc(4 * 1024 * 1024, 0x20));
+    emulator.inject({ status: 200, body: new Uint8Array(bomb), headers: { 'content-encoding': 'gzip' } });
+    const response = await affixoRefund(emulator);
+    expect(Number(response.headers.get('content-length'))).toBe(bomb.byteLength);
+    expect((await response.arrayBuffer()).byteLength).toBe(4 * 1024 * 1024);
+  });
+
+  it('trickle: the body arrives a few bytes at a time, on the loopback server and through msw', async () => {
+    const emulator = await start();
+    emulator.inject({ trickle: { bytes: 4, every: 20 } });
+    const started = performance.now();
+    const response = await affixoRefund(emulator);
+    const text = await response.text();
+    expect(JSON.parse(text)).toMatchObject({ ok: true });
+    // Each piece waits its turn: at least (pieces - 1) intervals went by.
+    expect(performance.now() - started).toBeGreaterThanOrEqual((Math.ceil(text.length / 4) - 1) * 20);
+    const reader = toResponse({ status: 200, body: { ok: true }, trickle: { bytes: 3, every: 5 } }).body?.getReader();
+    const pieces: number[] = [];
+    for (let next = await reader!.read(); !next.done; next = await reader!.read()) pieces.push(next.value.byteLength);
+    expect(pieces).toEqual([3, 3, 3, 2]);
+  });
+
+  it('counts what it answered, and the 429s of its own rate limit apart from injected ones', async () => {
+    running = await startEmulator({ seed: { affixo: [{ id: 'order_1', sale: { value: 1_000, currency: 'USD' } }] }, rateLimits: { affixo: { limit: 1, interval: 60_000 } } });
+    running.inject({ status: 429 });
+    expect((await affixoRefund(running)).status).toBe(429); // injected
+    expect((await affixoRefund(running)).status).toBe(200);
+    expect((await affixoRefund(running)).status).toBe(429); // the emulator's own limit
+    expect(running.emulator.counts).toMatchObject({ requests: { affixo: 3 }, rateLimited: { affixo: 1 } });
+    running.emulator.reset();
+    expect(running.emulator.counts.requests.affixo).toBe(0);
+  });
+});

@@ -2,12 +2,21 @@ import type { ProviderName } from '../../spec/refund-provider-v1.js';
 import type { Ledger } from '../ledger.js';
 import type { FixedWindowLimiter, RateDecision } from '../rate-limit.js';
 
+/** Per vendor: requests answered, and those refused by the emulator's own rate limit (not by an injected fault). */
+export interface EmulatorCounts {
+  requests: Record<ProviderName, number>;
+  rateLimited: Record<ProviderName, number>;
+}
+
 /** An emulated vendor's answer. */
 export interface Reply {
   status: number;
   /** Serialised as JSON; omitted for an empty body (FirstPromoter's 204). */
   body?: unknown;
   headers?: Record<string, string>;
+  /** How a fault alters the wire (see `Fault.compress` and `Fault.trickle`). */
+  compress?: 'gzip';
+  trickle?: { bytes: number; every: number };
 }
 
 export type AffixoScope = 'read' | 'write' | 'track' | '*';
@@ -25,6 +34,8 @@ export interface VendorContext {
   firstPromoterAccountId: string;
   /** Per-vendor limiters (several for Affonso's per-minute and per-second limits); empty when disabled. */
   limiters: Record<ProviderName, readonly FixedWindowLimiter[]>;
+  /** What the emulator has answered, for tests that judge a client by it. */
+  counts: EmulatorCounts;
   nextRequestId(): string;
 }
 
@@ -62,7 +73,10 @@ export function checkRate(context: VendorContext, provider: ProviderName, key: s
   let tightest: RateDecision | undefined;
   for (const limiter of context.limiters[provider]) {
     const decision = limiter.take(key);
-    if (!decision.allowed) return decision;
+    if (!decision.allowed) {
+      context.counts.rateLimited[provider] += 1;
+      return decision;
+    }
     if (!tightest || decision.remaining < tightest.remaining) tightest = decision;
   }
   return tightest;
