@@ -319,6 +319,8 @@ interface Attempted {
   untyped?: unknown;
   /** The keys this op's calls used (the ledger records them for Affonso and FirstPromoter). */
   keys: Set<string>;
+  /** Some error along the way (not only the last) said the refund may have been applied. */
+  toldAmbiguous: boolean;
   userRetries: number;
 }
 
@@ -387,7 +389,7 @@ async function run(op: Op): Promise<Attempted[]> {
   if (op.sabotage) rigged.set(op.conversionId, op.sabotage);
 
   const attempt = async (): Promise<Attempted> => {
-    const attempted: Attempted = { op, ok: false, keys: new Set(), userRetries: 0 };
+    const attempted: Attempted = { op, ok: false, keys: new Set(), userRetries: 0, toldAmbiguous: false };
     let key: string | undefined;
     for (;;) {
       try {
@@ -404,6 +406,7 @@ async function run(op: Op): Promise<Attempted[]> {
         }
         if (error.idempotencyKey) attempted.keys.add(error.idempotencyKey);
         attempted.error = error;
+        if (error.ambiguous) attempted.toldAmbiguous = true;
         if (!error.retryable || attempted.userRetries === 3) return attempted;
         // As documented: repeat the call with the key the error names (none for a RefCampaign partial refund).
         key = error.idempotencyKey;
@@ -477,6 +480,17 @@ const keyed = (vendor: ProviderName) => vendor === 'affonso' || vendor === 'firs
 const byOp = new Map<Op, Attempted[]>();
 for (const attempted of attempts) byOp.set(attempted.op, [...(byOp.get(attempted.op) ?? []), attempted]);
 const broken = Object.fromEntries(SABOTAGES.map((name) => [name, 0])) as Record<Sabotage, number>;
+/** The refunds behind a broken invariant, described for the report (the first few of each). */
+const culprits: string[] = [];
+const blame = (name: Sabotage, op: Op, outcomes: Attempted[], entries: unknown[]) => {
+  broken[name] += 1;
+  if (culprits.filter((line) => line.startsWith(name)).length >= 3) return;
+  const { spec: _spec, ...shown } = op;
+  const described = outcomes.map((outcome) =>
+    outcome.ok ? `ok${outcome.result?.duplicate ? ' (duplicate)' : ''}` : `${outcome.error?.name} ambiguous=${outcome.error?.ambiguous} retryable=${outcome.error?.retryable} userRetries=${outcome.userRetries}: ${outcome.error?.message}`,
+  );
+  culprits.push(`${name}: ${JSON.stringify(shown)}\n    outcomes: ${described.join('\n              ')}\n    ledger: ${JSON.stringify(entries)}`);
+};
 let failedApplied = 0;
 let failedNotApplied = 0;
 let replays = 0;
@@ -492,21 +506,22 @@ for (const group of groups) {
     const entries = keyed(op.vendor) ? ledger.filter((entry) => entry.idempotencyKey !== undefined && keys.has(entry.idempotencyKey)) : ledger.filter((entry) => !claimed.has(entry));
     for (const entry of entries) claimed.add(entry);
     const applied = entries.reduce((sum, entry) => sum + entry.amount, 0);
-    if (entries.length > 1) broken['applied twice'] += 1;
+    if (entries.length > 1) blame('applied twice', op, outcomes, entries);
     const asked = op.amount ?? group.sale.value - refundedBefore;
-    if (entries.length > 0 && applied !== asked * entries.length) broken['amount applied differs from the amount asked'] += 1;
+    if (entries.length > 0 && applied !== asked * entries.length) blame('amount applied differs from the amount asked', op, outcomes, entries);
     refundedBefore += applied;
     const succeeded = outcomes.some((outcome) => outcome.ok);
     if (succeeded) done += 1;
     replays += outcomes.filter((outcome) => outcome.ok && outcome.result?.duplicate).length;
-    if (succeeded && entries.length === 0) broken['reported done but not applied'] += 1;
-    for (const outcome of outcomes) if (outcome.untyped !== undefined) broken['untyped errors'] += 1;
+    if (succeeded && entries.length === 0) blame('reported done but not applied', op, outcomes, entries);
+    for (const outcome of outcomes) if (outcome.untyped !== undefined) blame('untyped errors', op, outcomes, entries);
     const failure = !succeeded ? outcomes.find((outcome) => outcome.error)?.error : undefined;
     if (failure) {
       if (entries.length > 0) {
         failedApplied += 1;
-        // An applied refund reported as failed must say so: ambiguous, so the caller reconciles.
-        if (!outcomes.some((outcome) => outcome.error?.ambiguous)) broken['failed but applied, not flagged ambiguous'] += 1;
+        // An applied refund reported as failed must say so: some error the caller saw on the way
+        // was ambiguous, so the caller reconciles.
+        if (!outcomes.some((outcome) => outcome.toldAmbiguous)) blame('failed but applied, not flagged ambiguous', op, outcomes, entries);
       } else failedNotApplied += 1;
     }
     for (const outcome of outcomes) {
@@ -514,7 +529,7 @@ for (const group of groups) {
         outcome.error && [outcome.error.message, outcome.error.stack, JSON.stringify(outcome.error), inspect(outcome.error, { showHidden: true, depth: 8 })].join('\n'),
         outcome.result && JSON.stringify(outcome.result),
       ].join('\n');
-      if (apiKeys.some((key) => shown.includes(key))) broken['errors or results showing an API key'] += 1;
+      if (apiKeys.some((key) => shown.includes(key))) blame('errors or results showing an API key', op, outcomes, entries);
     }
   }
   // Whatever the attribution, a conversion is never refunded more than its sale.
@@ -564,6 +579,7 @@ if (!sabotage) {
 }
 if (failed.length > 0) {
   console.error(`\nBROKEN: ${failed.join(', ')} (reproduce with --seed ${seed} --refunds ${total}${sabotage ? ' --sabotage' : ''})`);
+  if (!sabotage) for (const line of culprits) console.error(line);
   if (unhandled.length > 0 && !sabotage) console.error(unhandled[0]);
   process.exit(1);
 }

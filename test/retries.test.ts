@@ -198,6 +198,18 @@ describe('ambiguous: the refund may have been applied although the call failed',
     expect(error).toMatchObject({ ambiguous });
   });
 
+  it.each([
+    ['a 401', json({ error: 'unauthorized' }, 401), 'AuthenticationError'],
+    ['a 429 asking to wait longer than clawback waits', json({}, 429, { 'retry-after': '999' }), 'RateLimitError'],
+    ['a redirect', () => new Response(null, { status: 302, headers: { location: 'https://elsewhere.example/' } }), 'RedirectError'],
+  ])('stays ambiguous when an earlier attempt may have applied the refund, and the last one ended in %s', async (_, last, name) => {
+    const calls = mockPost(affixo.url, json({ error: 'conversion_failed' }, 500, { 'retry-after': '0' }), last);
+    const error = await refund({ provider: affixo.create(), conversionId: 'o', idempotencyKey: 'k-sticky' }).catch((e: unknown) => e);
+    expect(calls).toHaveLength(2);
+    expect(error).toMatchObject({ name, ambiguous: true });
+    expect((error as Error).message).toMatch(/An earlier attempt of this call may have applied the refund \(it ended in a 500\)/);
+  });
+
   it('a 2xx in which the vendor says it failed is not ambiguous', async () => {
     mockPost(affonso.url, json({ success: false, error: { code: 'VALIDATION_ERROR', message: 'no' } }));
     const error = await refund({ provider: affonso.create(), conversionId: 'com_1' }).catch((e: unknown) => e);

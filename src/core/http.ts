@@ -93,6 +93,8 @@ export interface VendorResponse {
   requestId: string | undefined;
   /** The body was larger than clawback reads (`MAX_RESPONSE_BYTES`) and was not parsed. */
   oversized: boolean;
+  /** How an earlier attempt of the same call ended that may have applied the refund ("a 500"), if one did. */
+  earlierAmbiguous?: string | undefined;
 }
 
 /** A vendor's answer as clawback read it: bounded, redacted, parsed. */
@@ -137,6 +139,11 @@ interface Call {
   waiting: boolean;
   /** A retry was due but `totalTimeout` left no time for it. */
   outOfTime: boolean;
+  /**
+   * How the first attempt that may have applied the refund ended ("a 500", "a timeout"): once
+   * one did, the call stays ambiguous however a later attempt ends.
+   */
+  earlierAmbiguous: string | undefined;
   finished: boolean;
 }
 
@@ -426,10 +433,10 @@ export function createTransport(config: TransportConfig): Transport {
       return {
         kind: 'final',
         source,
-        toError: (details) =>
+        toError: (details, note) =>
           new RedirectError(
-            `${vendor} answered ${status || 'an opaque redirect'} with a redirect to ${where ?? 'an undisclosed location'}. clawback never follows a redirect on a refund, so nothing was sent there and nothing was refunded there. Check that baseURL is ${vendor}'s API.`,
-            { ...details, status, requestId: answer.requestId, body, location: where, retryable: false, ambiguous: false },
+            `${vendor} answered ${status || 'an opaque redirect'} with a redirect to ${where ?? 'an undisclosed location'}. clawback never follows a redirect on a refund, so nothing was sent there and nothing was refunded there. Check that baseURL is ${vendor}'s API.${note}`,
+            { ...details, status, requestId: answer.requestId, body, location: where },
           ),
       };
     }
@@ -456,6 +463,7 @@ export function createTransport(config: TransportConfig): Transport {
   function shouldRetry(call: Call, { error, retryCount }: ShouldRetryState): boolean {
     const failure = classify(call, error);
     call.failure = failure;
+    if (failure.kind === 'ambiguous') call.earlierAmbiguous ??= call.answer ? `a ${call.answer.status}` : isTimeoutError(error) ? 'a timeout' : 'a dropped connection';
     if (!isSafeToRetry(failure.kind, call.request.dedupes) || call.signal?.aborted) return false;
     const wait = failure.retryAfter ?? backoffDelay(retryCount);
     if (wait > MAX_RETRY_AFTER_MS) return false;
@@ -476,10 +484,13 @@ export function createTransport(config: TransportConfig): Transport {
   function errorFor(call: Call, failure: Failure): ClawbackError {
     const { request } = call;
     const retryable = isSafeToRetry(failure.kind, request.dedupes);
+    // An earlier attempt that may have applied the refund keeps the whole call ambiguous.
+    const earlier = failure.kind === 'ambiguous' ? undefined : call.earlierAmbiguous;
     // A retry was due but the deadline had passed (ky then ends the call without asking shouldRetry).
     const outOfTime = call.outOfTime || (retryable && call.attempts <= call.maxRetries && performance.now() >= call.deadline);
     const notes: string[] = [];
     if (call.attempts > 1) notes.push(`Gave up after ${call.attempts} attempts.`);
+    if (earlier) notes.push(`An earlier attempt of this call may have applied the refund (it ended in ${earlier}).`);
     if (outOfTime) notes.push(`No time was left for a retry within totalTimeout (${call.totalTimeout} ms).`);
     if (failure.kind === 'ambiguous' && !request.dedupes) {
       notes.push(
@@ -493,7 +504,7 @@ export function createTransport(config: TransportConfig): Transport {
           : `It is safe to retry ${same}.`,
       );
     }
-    const details = { provider, idempotencyKey: request.idempotencyKey, retryable, ambiguous: failure.kind === 'ambiguous' };
+    const details = { provider, idempotencyKey: request.idempotencyKey, retryable, ambiguous: failure.kind === 'ambiguous' || earlier !== undefined };
     return failure.toError(details, notes.length ? ` ${notes.join(' ')}` : '');
   }
 
@@ -584,6 +595,7 @@ export function createTransport(config: TransportConfig): Transport {
       wait: 0,
       waiting: false,
       outOfTime: false,
+      earlierAmbiguous: undefined,
       finished: false,
     };
     if (!limiter && call.signal?.aborted) throw interrupted(call, 'aborted', false);
@@ -609,7 +621,7 @@ export function createTransport(config: TransportConfig): Transport {
         const { text, oversized } = await readCapped(response);
         answer = answerOf(response, text, oversized);
       }
-      return { status: answer.status, body: answer.body, requestId: answer.requestId, oversized: answer.oversized };
+      return { status: answer.status, body: answer.body, requestId: answer.requestId, oversized: answer.oversized, earlierAmbiguous: call.earlierAmbiguous };
     } catch (error) {
       throw toClawbackError(call, error);
     } finally {
@@ -636,12 +648,13 @@ export function createTransport(config: TransportConfig): Transport {
     const what = declaredFailure
       ? `reported a failure (${[info.code, info.message].filter(Boolean).join(': ')})`
       : `sent a body that does not match its documented schema (${issues.map((i) => `${i.path}: ${i.message}`).join('; ')})`;
-    throw new ResponseValidationError(`${vendor} answered ${response.status} but ${what}.${declaredFailure ? '' : outcomeNote(request)}`, {
+    const earlier = declaredFailure && response.earlierAmbiguous ? ` An earlier attempt of this call may have applied the refund (it ended in ${response.earlierAmbiguous}).` : '';
+    throw new ResponseValidationError(`${vendor} answered ${response.status} but ${what}.${declaredFailure ? earlier : outcomeNote(request)}`, {
       ...responseDetails(response, request),
       code: info.code,
       requestId: info.requestId ?? response.requestId,
       retryable: !declaredFailure && request.dedupes,
-      ambiguous: !declaredFailure,
+      ambiguous: !declaredFailure || earlier !== '',
       issues,
     });
   }
