@@ -39,9 +39,10 @@ describe('z.toJSONSchema() of each request body: the vendor documented fields', 
     expect(schema.properties.currency).toMatchObject({ type: 'string', pattern: '^[A-Za-z]{3}$' });
   });
 
-  it('RefCampaign: externalId of 1 to 255 characters, amount an integer of minor units', () => {
+  it('RefCampaign: externalId of 1 to 255 characters, amount an integer of minor units, reason up to 500', () => {
     const schema = jsonSchema(refCampaignRefundBodySchema);
-    expect(Object.keys(schema.properties)).toEqual(['externalId', 'amount']);
+    expect(Object.keys(schema.properties)).toEqual(['externalId', 'amount', 'reason']);
+    expect(schema.properties.reason).toMatchObject({ type: 'string', minLength: 1, maxLength: 500 });
     expect(schema.required).toEqual(['externalId']);
     expect(schema.properties.externalId).toMatchObject({ type: 'string', maxLength: 255 });
     expect(schema.properties.amount).toMatchObject({ type: 'integer', exclusiveMinimum: 0 });

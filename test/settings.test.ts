@@ -186,3 +186,31 @@ describe('other settings', () => {
     expect((error as Error).message).toMatch(/did not answer within 50 ms/);
   });
 });
+
+describe("a baseURL that already ends in the start of the vendor's paths", () => {
+  it.each([
+    ['affonso', () => createAffonso({ apiKey: 'sk_live_x_0001', baseURL: 'https://api.affonso.io/v1' }), '/v1', 'https://api.affonso.io'],
+    ['affonso (trailing slash)', () => createAffonso({ apiKey: 'sk_live_x_0001', baseURL: 'https://api.affonso.io/v1/' }), '/v1', 'https://api.affonso.io'],
+    ['affixo', () => createAffixo({ apiKey: 'sa_live_x_0001', baseURL: 'https://go.affixo.dev/v1' }), '/v1', 'https://go.affixo.dev'],
+    ['refcampaign', () => createRefCampaign({ apiKey: 'rc_live_x_0001', baseURL: 'https://app.refcampaign.com/api/v1' }), '/api/v1', 'https://app.refcampaign.com'],
+    ['firstpromoter (the OpenAPI server)', () => createFirstPromoter({ apiKey: 'fp_x_0001', baseURL: 'https://api.firstpromoter.com/api/v2/track' }), '/api/v2/track', 'https://api.firstpromoter.com'],
+    ['firstpromoter', () => createFirstPromoter({ apiKey: 'fp_x_0001', baseURL: 'https://api.firstpromoter.com/api/v2' }), '/api/v2', 'https://api.firstpromoter.com'],
+    ['a proxy prefix before it', () => createAffonso({ apiKey: 'sk_live_x_0001', baseURL: 'https://proxy.example/affonso/v1' }), '/v1', 'https://proxy.example/affonso'],
+  ])('%s: refused, saying what to write instead', (_, create, prefix, instead) => {
+    let error: unknown;
+    try {
+      create();
+    } catch (thrown) {
+      error = thrown;
+    }
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).field).toBe('baseURL');
+    expect((error as Error).message).toContain(`ends with ${prefix}, which clawback adds itself`);
+    expect((error as Error).message).toContain(`pass "${instead}" instead`);
+  });
+
+  it('a path that only contains it elsewhere is fine', () => {
+    expect(() => createAffonso({ apiKey: 'sk_live_x_0001', baseURL: 'https://proxy.example/v1/affonso' })).not.toThrow();
+    expect(() => createRefCampaign({ apiKey: 'rc_live_x_0001', baseURL: 'https://app.test.refcampaign.com' })).not.toThrow();
+  });
+});

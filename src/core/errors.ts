@@ -23,7 +23,11 @@ export interface ClawbackErrorDetails {
   code?: string | undefined;
   requestId?: string | undefined;
   body?: unknown;
+  /** The answer's headers, lower-case names, credentials redacted (as hook events show them). */
+  headers?: Record<string, string> | undefined;
   idempotencyKey?: string | undefined;
+  /** Attempts sent before the call gave up (retries included). */
+  attempts?: number | undefined;
   cause?: unknown;
 }
 
@@ -52,7 +56,9 @@ export class ClawbackError extends Error {
   readonly code: string | undefined;
   readonly requestId: string | undefined;
   readonly body: unknown;
+  readonly headers: Record<string, string> | undefined;
   readonly idempotencyKey: string | undefined;
+  readonly attempts: number | undefined;
 
   constructor(message: string, details: ClawbackErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -63,7 +69,9 @@ export class ClawbackError extends Error {
     this.code = details.code;
     this.requestId = details.requestId;
     this.body = details.body;
+    this.headers = details.headers;
     this.idempotencyKey = details.idempotencyKey;
+    this.attempts = details.attempts;
   }
 
   /** `instanceof` that also recognises errors thrown by another copy of clawback. */

@@ -48,6 +48,8 @@ export interface VendorErrorInfo {
 export interface Credentials {
   headers: Record<string, string>;
   secrets: readonly string[];
+  /** Headers computed for each attempt over the exact bytes sent (Affonso's request signature). */
+  sign?: ((body: string) => Promise<Record<string, string>>) | undefined;
 }
 
 export interface TransportConfig {
@@ -70,8 +72,6 @@ export interface TransportConfig {
   /** Reads the vendor's error envelope; returns `{}` for bodies it does not recognise. */
   readError: (body: unknown) => VendorErrorInfo;
   observe: ObservabilitySettings;
-  /** Headers computed for each attempt over the exact bytes sent (Affonso's request signature). */
-  sign?: ((body: string) => Promise<Record<string, string>>) | undefined;
 }
 
 export interface VendorRequest {
@@ -95,6 +95,9 @@ export interface VendorResponse {
   oversized: boolean;
   /** How an earlier attempt of the same call ended that may have applied the refund ("a 500"), if one did. */
   earlierAmbiguous?: string | undefined;
+  /** The answer's headers, as received (redacted when they go into an error). */
+  responseHeaders?: Headers | undefined;
+  attempts?: number | undefined;
 }
 
 /** A vendor's answer as clawback read it: bounded, redacted, parsed. */
@@ -239,12 +242,12 @@ export function createTransport(config: TransportConfig): Transport {
 
   // Everything that needs the credentials, built on the first call (the key may come from the
   // environment, read then) and reused.
-  let prepared: { fixed: Record<string, string>; headers: Record<string, string>; redactor: Redactor } | undefined;
+  let prepared: { fixed: Record<string, string>; headers: Record<string, string>; redactor: Redactor; sign: Credentials['sign'] } | undefined;
   function prepare() {
     if (!prepared) {
-      const { headers: authHeaders, secrets } = config.credentials();
+      const { headers: authHeaders, secrets, sign } = config.credentials();
       const fixed = fixedHeaders(callerHeaders, authHeaders);
-      prepared = { fixed, headers: { ...callerHeaders, ...fixed }, redactor: createRedactor(secrets) };
+      prepared = { fixed, headers: { ...callerHeaders, ...fixed }, redactor: createRedactor(secrets), sign };
     }
     return prepared;
   }
@@ -326,7 +329,9 @@ export function createTransport(config: TransportConfig): Transport {
         if (request.headers.get(name) !== value) request.headers.set(name, value);
       }
     }
-    if (config.sign) for (const [name, value] of Object.entries(await config.sign(call.body))) request.headers.set(name, value);
+    // Signed per attempt (a fresh timestamp each time), over the very bytes sent.
+    const sign = prepared?.sign;
+    if (sign) for (const [name, value] of Object.entries(await sign(call.body))) request.headers.set(name, value);
     const slot = call.slot;
     const attempt = (call.attempts += 1);
     call.url = request.url;
@@ -436,7 +441,7 @@ export function createTransport(config: TransportConfig): Transport {
         toError: (details, note) =>
           new RedirectError(
             `${vendor} answered ${status || 'an opaque redirect'} with a redirect to ${where ?? 'an undisclosed location'}. clawback never follows a redirect on a refund, so nothing was sent there and nothing was refunded there. Check that baseURL is ${vendor}'s API.${note}`,
-            { ...details, status, requestId: answer.requestId, body, location: where },
+            { ...details, status, requestId: answer.requestId, body, headers: redactHeaders(answer.headers, redact), location: where },
           ),
       };
     }
@@ -449,7 +454,7 @@ export function createTransport(config: TransportConfig): Transport {
       retryAfter,
       source,
       toError: (details, note) => {
-        const all = { ...details, status, code: info.code, requestId, body };
+        const all = { ...details, status, code: info.code, requestId, body, headers: redactHeaders(answer.headers, redact) };
         const message = `${summary.replace(/\.$/, '')}.${note}`;
         if (status === 403) return new PermissionDeniedError(message, { ...all, need: info.need });
         if (status === 429) return new RateLimitError(message, { ...all, retryAfter });
@@ -504,7 +509,13 @@ export function createTransport(config: TransportConfig): Transport {
           : `It is safe to retry ${same}.`,
       );
     }
-    const details = { provider, idempotencyKey: request.idempotencyKey, retryable, ambiguous: failure.kind === 'ambiguous' || earlier !== undefined };
+    const details = {
+      provider,
+      idempotencyKey: request.idempotencyKey,
+      retryable,
+      ambiguous: failure.kind === 'ambiguous' || earlier !== undefined,
+      attempts: call.attempts,
+    };
     return failure.toError(details, notes.length ? ` ${notes.join(' ')}` : '');
   }
 
@@ -621,7 +632,15 @@ export function createTransport(config: TransportConfig): Transport {
         const { text, oversized } = await readCapped(response);
         answer = answerOf(response, text, oversized);
       }
-      return { status: answer.status, body: answer.body, requestId: answer.requestId, oversized: answer.oversized, earlierAmbiguous: call.earlierAmbiguous };
+      return {
+        status: answer.status,
+        body: answer.body,
+        requestId: answer.requestId,
+        oversized: answer.oversized,
+        earlierAmbiguous: call.earlierAmbiguous,
+        responseHeaders: answer.headers,
+        attempts: call.attempts,
+      };
     } catch (error) {
       throw toClawbackError(call, error);
     } finally {
@@ -667,7 +686,15 @@ export function createTransport(config: TransportConfig): Transport {
   }
 
   function responseDetails(response: VendorResponse, request: VendorRequest): ClawbackErrorDetails {
-    return { provider, status: response.status, requestId: response.requestId, body: response.body, idempotencyKey: request.idempotencyKey };
+    return {
+      provider,
+      status: response.status,
+      requestId: response.requestId,
+      body: response.body,
+      headers: response.responseHeaders && redactHeaders(response.responseHeaders, redact),
+      idempotencyKey: request.idempotencyKey,
+      attempts: response.attempts,
+    };
   }
 
   async function send<T>(request: VendorRequest, schema: Schema<T>) {

@@ -129,6 +129,27 @@ export function readEnv(name: string): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value;
 }
 
+/**
+ * A credential: the explicit setting, else the environment variable, else undefined; one that
+ * cannot be sent as a header value is refused (its value never echoed).
+ */
+export function readCredential(
+  value: string | undefined,
+  setting: string,
+  envName: string,
+  factory: string,
+  provider: ProviderName,
+): string | undefined {
+  const resolved = value ?? readEnv(envName);
+  if (resolved === undefined || /^[\x21-\x7e]+$/.test(resolved)) return resolved;
+  // Usually a trailing newline from a secrets file.
+  const source = value === undefined ? `the ${envName} environment variable` : `the ${setting} setting`;
+  throw new ValidationError([{ path: setting, message: `must be printable ASCII without spaces or line breaks: check ${source}` }], {
+    context: `${factory}() settings`,
+    provider,
+  });
+}
+
 /** The explicit setting, else the environment variable, else a `ValidationError` saying how to provide it. */
 export function requireSetting(
   value: string | undefined,
@@ -137,17 +158,35 @@ export function requireSetting(
   factory: string,
   provider: ProviderName,
 ): string {
-  const resolved = value ?? readEnv(envName);
-  const source = value === undefined ? `the ${envName} environment variable` : `the ${setting} setting`;
-  let problem: string | undefined;
-  if (resolved === undefined) {
-    problem = `is missing: pass ${setting} to ${factory}() or set the ${envName} environment variable`;
-  } else if (!/^[\x21-\x7e]+$/.test(resolved)) {
-    // Usually a trailing newline from a secrets file. The value itself is never echoed.
-    problem = `must be printable ASCII without spaces or line breaks: check ${source}`;
-  }
-  if (problem === undefined) return resolved as string;
-  throw new ValidationError([{ path: setting, message: problem }], { context: `${factory}() settings`, provider });
+  const resolved = readCredential(value, setting, envName, factory, provider);
+  if (resolved !== undefined) return resolved;
+  throw new ValidationError([{ path: setting, message: `is missing: pass ${setting} to ${factory}() or set the ${envName} environment variable` }], {
+    context: `${factory}() settings`,
+    provider,
+  });
+}
+
+/**
+ * Refuses a `baseURL` that already ends in the start of the vendor's paths (`…/v1` for Affonso,
+ * as `@affonso/sdk`'s `baseUrl` does): the request would go to `/v1/v1/…` and read as a
+ * confusing 404. The message gives the `baseURL` to write instead.
+ */
+function refuseDoubledPrefix(definition: ProviderDefinition, baseURL: string): void {
+  const url = new URL(baseURL);
+  const path = url.pathname.replace(/\/+$/, '');
+  const prefix = definition.pathPrefixes.find((candidate) => path.toLowerCase().endsWith(`/${candidate}`));
+  if (!prefix) return;
+  url.pathname = path.slice(0, path.length - prefix.length - 1) || '/';
+  const instead = url.href.replace(/\/$/, '');
+  throw new ValidationError(
+    [
+      {
+        path: 'baseURL',
+        message: `ends with /${prefix}, which clawback adds itself (${definition.vendor}'s refund path starts with it), so requests would go to …/${prefix}/${prefix}/…: pass "${instead}" instead`,
+      },
+    ],
+    { context: `Invalid ${definition.factory}() settings`, provider: definition.provider },
+  );
 }
 
 export interface ProviderDefinition {
@@ -155,11 +194,18 @@ export interface ProviderDefinition {
   vendor: string;
   factory: string;
   defaultBaseURL: string;
+  /**
+   * The leading segments of the vendor's paths that clawback adds to `baseURL` itself (`v1` for
+   * Affonso): a `baseURL` ending in one is refused, since the path would then hold it twice.
+   */
+  pathPrefixes: readonly string[];
   apiKeyEnv: string;
   /** Settings beyond `ProviderSettings` (FirstPromoter's `accountId`). */
   extraSettings: z.core.$ZodLooseShape;
   /** Auth headers from the resolved key and settings; may throw `ValidationError` (e.g. a key that can never refund). */
   authenticate: (apiKey: string, settings: Readonly<Record<string, unknown>>) => Record<string, string>;
+  /** A request signer from the settings, resolved with the key (Affonso's signing secret); none by default. */
+  signer?: (settings: Readonly<Record<string, unknown>>) => { secret: string; sign: (body: string) => Promise<Record<string, string>> } | undefined;
   /** The vendor's documented limits, used unless `rateLimit` says otherwise. */
   defaultRateLimit: (settings: Readonly<Record<string, unknown>>) => readonly RateLimit[];
   readError: (body: unknown) => VendorErrorInfo;
@@ -176,6 +222,7 @@ export function createProviderTransport(definition: ProviderDefinition, settings
   });
   const parsed = parseInput(schema, settings ?? {}, `Invalid ${definition.factory}() settings`, definition.provider) as
     ProviderSettings & Record<string, unknown>;
+  if (parsed.baseURL !== undefined) refuseDoubledPrefix(definition, parsed.baseURL);
   let credentials: Credentials | undefined;
 
   return createTransport({
@@ -185,7 +232,12 @@ export function createProviderTransport(definition: ProviderDefinition, settings
     credentials: () => {
       if (!credentials) {
         const apiKey = requireSetting(parsed.apiKey, 'apiKey', definition.apiKeyEnv, definition.factory, definition.provider);
-        credentials = { headers: definition.authenticate(apiKey, parsed), secrets: [apiKey] };
+        const signer = definition.signer?.(parsed);
+        credentials = {
+          headers: definition.authenticate(apiKey, parsed),
+          secrets: signer ? [apiKey, signer.secret] : [apiKey],
+          sign: signer?.sign,
+        };
       }
       return credentials;
     },

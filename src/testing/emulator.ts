@@ -2,6 +2,7 @@ import { createAffixo, type AffixoProvider } from '../providers/affixo/affixo-pr
 import { createAffonso, type AffonsoProvider } from '../providers/affonso/affonso-provider.js';
 import { createFirstPromoter, type FirstPromoterProvider } from '../providers/firstpromoter/firstpromoter-provider.js';
 import { createRefCampaign, type RefCampaignProvider } from '../providers/refcampaign/refcampaign-provider.js';
+import { hmacSha256 } from '../core/hmac.js';
 import type { RateLimit } from '../core/rate-limiter.js';
 import type { ProviderName } from '../spec/refund-provider-v1.js';
 import { FaultQueue, type Fault } from './faults.js';
@@ -37,6 +38,11 @@ export interface EmulatorOptions {
   };
   /** FirstPromoter's expected `Account-ID` (default `EMULATOR_FIRSTPROMOTER_ACCOUNT_ID`). */
   firstPromoterAccountId?: string;
+  /**
+   * Affonso's signing secret: when set, every Affonso refund must carry a valid, fresh
+   * `X-Affonso-Signature` (401 otherwise), and `providers()` sign with it. Default: none.
+   */
+  affonsoSigningSecret?: string;
   /**
    * Per vendor: requests per minute, `{ limit, interval }` or a list of them, or `false` for
    * none. Defaults are the documented ones: Affixo 600/min per key, Affonso 300/min and 10/s
@@ -156,6 +162,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       firstpromoter: new Set(keys.firstpromoter ?? [EMULATOR_API_KEYS.firstpromoter]),
     },
     firstPromoterAccountId: accountId,
+    affonsoSignature: options.affonsoSigningSecret === undefined ? undefined : hmacSha256(options.affonsoSigningSecret),
     limiters: limiters(options.rateLimits),
     nextRequestId: () => `req_emulator_${(requestCount += 1)}`,
   };
@@ -218,7 +225,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       };
       return {
         affixo: createAffixo(settings('affixo')),
-        affonso: createAffonso(settings('affonso')),
+        affonso: createAffonso({ ...settings('affonso'), ...(options.affonsoSigningSecret ? { signingSecret: options.affonsoSigningSecret } : {}) }),
         refcampaign: createRefCampaign(settings('refcampaign')),
         firstpromoter: createFirstPromoter({ ...settings('firstpromoter'), accountId }),
       };

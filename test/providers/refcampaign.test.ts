@@ -112,6 +112,20 @@ describe('RefCampaign refund()', () => {
     expect(result.idempotencyKey).toBe('my-key');
   });
 
+  it('sends reason, which RefCampaign records in its clawback ledger, without a warning', async () => {
+    const calls = mockPost(URL, ok());
+    const result = await refund({ provider: createRefCampaign({ apiKey: KEY }), conversionId: 'order_1', amount: { value: 250, currency: 'EUR' }, reason: 'chargeback: fraud' });
+    expect(calls[0]?.rawBody).toBe('{"externalId":"order_1","amount":250,"reason":"chargeback: fraud"}');
+    expect(result.warnings.some((warning) => warning.startsWith('reason'))).toBe(false);
+  });
+
+  it('refuses a reason over 500 characters, before the network', async () => {
+    const calls = mockPost(URL, ok());
+    const error = await refund({ provider: createRefCampaign({ apiKey: KEY }), conversionId: 'order_1', reason: 'r'.repeat(501) }).catch((e: unknown) => e);
+    expect((error as ValidationError).issues).toEqual([{ path: 'reason', message: 'must be at most 500 characters (RefCampaign reason)' }]);
+    expect(calls).toHaveLength(0);
+  });
+
   it('refuses an externalId over 255 characters', async () => {
     const calls = mockPost(URL, ok());
     const error = await refund({ provider: createRefCampaign({ apiKey: KEY }), conversionId: 'x'.repeat(256) }).catch(
@@ -181,9 +195,18 @@ describe('refcampaign.conversions.refund (native)', () => {
     expect(response.meta?.requestId).toBe('req_rc_1');
   });
 
+  it('takes reason, as @refcampaign/sdk 3.x sends it', async () => {
+    const calls = mockPost(URL, ok());
+    await createRefCampaign({ apiKey: KEY }).conversions.refund({ externalId: 'order_1', reason: 'customer_request' });
+    expect(calls[0]?.rawBody).toBe('{"externalId":"order_1","reason":"customer_request"}');
+  });
+
   it.each([
     [{ externalId: 'o', amount: 49.5 }, 'amount'],
     [{ externalId: 'o', amount: 0 }, 'amount'],
+    [{ externalId: 'o', reason: '' }, 'reason'],
+    [{ externalId: 'o', reason: 'r'.repeat(501) }, 'reason'],
+    [{ externalId: 'o', reason: undefined }, 'reason'],
     [{ externalId: '' }, 'externalId'],
     [{ external_id: 'o' }, 'externalId'],
   ])('refuses %j before the network', async (body, field) => {

@@ -43,6 +43,7 @@ export function createAffixo(settings: AffixoSettings = {}): AffixoProvider {
       vendor: 'Affixo',
       factory: 'createAffixo',
       defaultBaseURL: 'https://go.affixo.dev',
+      pathPrefixes: ['v1'],
       apiKeyEnv: 'AFFIXO_API_KEY',
       extraSettings: {},
       authenticate: (apiKey) => {

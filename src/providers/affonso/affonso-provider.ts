@@ -1,7 +1,8 @@
 import type * as z from 'zod/mini';
 import type { VendorErrorInfo, VendorResponse } from '../../core/http.js';
-import { createProviderTransport, type ProviderSettings } from '../../core/settings.js';
-import { oneOf, optional, parseInput, parseNativeCall } from '../../core/validation.js';
+import { hmacSha256, toHex } from '../../core/hmac.js';
+import { createProviderTransport, readCredential, type ProviderSettings } from '../../core/settings.js';
+import { nonEmptyString, oneOf, optional, parseInput, parseNativeCall } from '../../core/validation.js';
 import type { CallOptions, RefundProviderV1 } from '../../spec/refund-provider-v1.js';
 import { refundWithAffonso } from './affonso-refund.js';
 import {
@@ -21,6 +22,22 @@ export interface AffonsoSettings extends ProviderSettings {
    * https://docs.affonso.io/api/rate-limits
    */
   plan?: AffonsoPlan;
+  /**
+   * Your Affonso signing secret (default: `AFFONSO_SIGNING_SECRET`, when set). Each refund
+   * attempt then carries `X-Affonso-Timestamp` (unix seconds) and `X-Affonso-Signature`, the hex
+   * HMAC-SHA256 of `"{timestamp}.{body}"` over the exact bytes sent, as `@affonso/sdk` 1.x signs
+   * server-side calls; Affonso's CLI says refunds require it. Redacted like the key.
+   */
+  signingSecret?: string;
+}
+
+/** `X-Affonso-Timestamp` and `X-Affonso-Signature` for one attempt: a fresh timestamp each time. */
+export function affonsoSigner(secret: string): (body: string) => Promise<Record<string, string>> {
+  const mac = hmacSha256(secret);
+  return async (body) => {
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    return { 'x-affonso-timestamp': timestamp, 'x-affonso-signature': toHex(await mac(`${timestamp}.${body}`)) };
+  };
 }
 
 export type AffonsoPlan = 300 | 600 | 1200 | 3000;
@@ -64,9 +81,16 @@ export function createAffonso(settings: AffonsoSettings = {}): AffonsoProvider {
       vendor: 'Affonso',
       factory: 'createAffonso',
       defaultBaseURL: 'https://api.affonso.io',
+      // @affonso/sdk's baseUrl is https://api.affonso.io/v1: copied here it would double the /v1.
+      pathPrefixes: ['v1'],
       apiKeyEnv: 'AFFONSO_API_KEY',
       extraSettings: {
         plan: optional(oneOf([300, 600, 1200, 3000], "must be your plan's requests per minute: 300, 600, 1200 or 3000")),
+        signingSecret: optional(nonEmptyString()),
+      },
+      signer: ({ signingSecret }) => {
+        const secret = readCredential(signingSecret as string | undefined, 'signingSecret', 'AFFONSO_SIGNING_SECRET', 'createAffonso', 'affonso');
+        return secret === undefined ? undefined : { secret, sign: affonsoSigner(secret) };
       },
       authenticate: (apiKey) => ({ authorization: `Bearer ${apiKey}` }),
       defaultRateLimit: ({ plan }) => {

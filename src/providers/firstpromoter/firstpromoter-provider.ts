@@ -50,6 +50,8 @@ export function createFirstPromoter(settings: FirstPromoterSettings = {}): First
       vendor: 'FirstPromoter',
       factory: 'createFirstPromoter',
       defaultBaseURL: 'https://api.firstpromoter.com',
+      // The OpenAPI document's server is …/api/v2/track, so both are likely copies.
+      pathPrefixes: ['api/v2/track', 'api/v2'],
       apiKeyEnv: 'FIRSTPROMOTER_API_KEY',
       extraSettings: { accountId: optional(nonEmptyString()) },
       authenticate: (apiKey, { accountId }) => ({

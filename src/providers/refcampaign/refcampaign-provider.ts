@@ -17,7 +17,7 @@ export type RefCampaignSettings = ProviderSettings;
 export interface RefCampaignProvider extends RefundProviderV1<'refcampaign'> {
   readonly conversions: {
     /**
-     * `POST /api/v1/conversions/refund` with RefCampaign's own body; resolves to its documented
+     * `POST /api/v1/conversions/refund` with RefCampaign's own body (`{ externalId, amount?, reason? }`); resolves to its documented
      * body. A partial refund (with `amount`) is never retried after an ambiguous failure.
      */
     refund(body: RefCampaignRefundBody, options?: CallOptions): Promise<RefCampaignRefundResponse>;
@@ -51,6 +51,7 @@ export function createRefCampaign(settings: RefCampaignSettings = {}): RefCampai
       vendor: 'RefCampaign',
       factory: 'createRefCampaign',
       defaultBaseURL: 'https://app.refcampaign.com',
+      pathPrefixes: ['api/v1'],
       apiKeyEnv: 'REFCAMPAIGN_API_KEY',
       extraSettings: {},
       authenticate: (apiKey) => ({ authorization: `Bearer ${apiKey}` }),

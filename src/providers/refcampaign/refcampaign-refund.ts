@@ -3,11 +3,10 @@ import { assertRefundable, unsupportedOptionWarnings } from '../../core/refund-c
 import { validateField } from '../../core/validation.js';
 import type { RefundCall, RefundResult, RefundStatus } from '../../spec/refund-provider-v1.js';
 import type { RefCampaignSend } from './refcampaign-provider.js';
-import { refCampaignExternalIdSchema } from './refcampaign-schemas.js';
+import { refCampaignExternalIdSchema, refCampaignReasonSchema } from './refcampaign-schemas.js';
 
 const notSent = {
-  reason: "RefCampaign's refund call takes only externalId and amount",
-  refundedAt: "RefCampaign's refund call takes only externalId and amount",
+  refundedAt: "RefCampaign's refund call takes only externalId, amount and reason",
   customer: 'RefCampaign identifies the conversion by its externalId alone',
 };
 
@@ -18,6 +17,7 @@ const notSent = {
 export async function refundWithRefCampaign(call: RefundCall, send: RefCampaignSend): Promise<RefundResult> {
   const issues: ValidationIssue[] = [];
   validateField(refCampaignExternalIdSchema, call.conversionId, 'conversionId', issues);
+  if (call.reason !== undefined) validateField(refCampaignReasonSchema, call.reason, 'reason', issues);
   if (call.amount !== undefined && !call.idempotencyKeyGenerated) {
     // A key the caller chose promises that calling again with it cannot refund twice. RefCampaign
     // cannot keep that promise for a partial refund, so refuse rather than ignore the key.
@@ -37,7 +37,11 @@ export async function refundWithRefCampaign(call: RefundCall, send: RefCampaignS
   }
 
   const { data, response } = await send(
-    { externalId: call.conversionId, ...(call.amount === undefined ? {} : { amount: call.amount.value }) },
+    {
+      externalId: call.conversionId,
+      ...(call.amount === undefined ? {} : { amount: call.amount.value }),
+      ...(call.reason === undefined ? {} : { reason: call.reason }),
+    },
     call,
     // No key protects a partial refund, so its errors name none: "retry the same request"
     // after a failure that sent nothing, never "retry with this key".

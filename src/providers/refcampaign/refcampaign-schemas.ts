@@ -14,13 +14,23 @@ export const refCampaignAmountSchema = integer('must be a whole number of minor 
   z.positive('must be greater than zero'),
 );
 
+/**
+ * Recorded in RefCampaign's clawback ledger: 1 to 500 characters. Not on the reference page;
+ * @refcampaign/sdk 3.x sends it (VENDOR-NOTES.md).
+ */
+export const refCampaignReasonSchema = z.string({ error: 'must be a string of 1 to 500 characters' }).check(
+  z.minLength(1, 'must not be empty (1 to 500 characters)'),
+  z.maxLength(500, 'must be at most 500 characters (RefCampaign reason)'),
+);
+
 /** Request body. Without `amount`, a full refund. */
 export const refCampaignRefundBodySchema = strictObject(
   {
     externalId: refCampaignExternalIdSchema,
     amount: omittable(refCampaignAmountSchema),
+    reason: omittable(refCampaignReasonSchema),
   },
-  { error: 'must be an object like { externalId, amount? }' },
+  { error: 'must be an object like { externalId, amount?, reason? }' },
 );
 
 const metaSchema = z.optional(

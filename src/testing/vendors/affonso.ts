@@ -4,7 +4,8 @@
 import { toMajorUnits, toMinorUnits } from '../../core/money.js';
 import type { CommissionStatus, LedgerConversion } from '../ledger.js';
 import type { RateDecision } from '../rate-limit.js';
-import { bearerToken, checkRate, readJson, reply, secondsUntil, type Reply, type VendorContext } from './shared.js';
+import { constantTimeEqual, fromHex } from '../../core/hmac.js';
+import { bearerToken, checkRate, parseJsonBody, reply, secondsUntil, type Reply, type VendorContext } from './shared.js';
 
 const commissionStatuses: Record<CommissionStatus, string> = {
   pending: 'pending',
@@ -54,6 +55,23 @@ function validationError(message: string, field?: string): Reply {
   return reply(400, { success: false, error: { code: 'VALIDATION_ERROR', message, ...(field ? { field } : {}) } });
 }
 
+/**
+ * Affonso's request signature, as @affonso/sdk 1.x sends it: `X-Affonso-Timestamp` (unix
+ * seconds) and `X-Affonso-Signature`, hex HMAC-SHA256 of `"{timestamp}.{raw body}"`. The error
+ * codes and the 5-minute window are not documented [?]: 401, like a bad key.
+ */
+async function checkSignature(sign: (message: string) => Promise<Uint8Array>, request: Request, body: string): Promise<Reply | undefined> {
+  const timestamp = request.headers.get('x-affonso-timestamp');
+  const signature = request.headers.get('x-affonso-signature');
+  if (!timestamp || !signature) return failure(401, 'MISSING_SIGNATURE', 'X-Affonso-Timestamp and X-Affonso-Signature are required');
+  if (!/^\d+$/.test(timestamp) || Math.abs(Date.now() / 1000 - Number(timestamp)) > 300) {
+    return failure(401, 'INVALID_SIGNATURE', 'The signature timestamp is not within 5 minutes of now');
+  }
+  const expected = await sign(`${timestamp}.${body}`);
+  if (!constantTimeEqual(fromHex(signature) ?? new Uint8Array(), expected)) return failure(401, 'INVALID_SIGNATURE', 'The signature does not match');
+  return undefined;
+}
+
 /** The `{id}` of `/v1/conversions/{id}/refund`, decoded; undefined on another path. */
 export function affonsoConversionId(request: Request): string | undefined {
   const id = /\/v1\/conversions\/([^/]+)\/refund$/.exec(new URL(request.url).pathname)?.[1];
@@ -92,12 +110,17 @@ async function decide(
   if (key === undefined) return failure(401, 'MISSING_API_KEY', 'Missing API key');
   if (!key.startsWith('sk_')) return failure(401, 'INVALID_API_KEY_FORMAT', 'API keys start with sk_');
   if (!context.keys.affonso.has(key)) return failure(401, 'INVALID_API_KEY', 'Invalid API key');
+  const text = await request.text();
+  if (context.affonsoSignature) {
+    const refused = await checkSignature(context.affonsoSignature, request, text);
+    if (refused) return refused;
+  }
 
   const id = affonsoConversionId(request) ?? '';
   const conversion = context.ledger.live('affonso', id);
   if (!conversion) return failure(404, 'NOT_FOUND', `Conversion ${id} not found`);
 
-  const body = await readJson(request);
+  const body = parseJsonBody(text);
   if (body === 'invalid') return validationError('Request body must be JSON');
   const { amount, currency, reason, external_event_id: eventId, refunded_at: refundedAt } = body.value;
   if (amount !== undefined && (typeof amount !== 'number' || !Number.isFinite(amount) || amount <= 0)) {

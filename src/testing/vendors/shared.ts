@@ -32,6 +32,8 @@ export interface VendorContext {
     firstpromoter: ReadonlySet<string>;
   };
   firstPromoterAccountId: string;
+  /** Signs `"{timestamp}.{body}"` with Affonso's signing secret, when the emulator requires signatures. */
+  affonsoSignature?: ((message: string) => Promise<Uint8Array>) | undefined;
   /** Per-vendor limiters (several for Affonso's per-minute and per-second limits); empty when disabled. */
   limiters: Record<ProviderName, readonly FixedWindowLimiter[]>;
   /** What the emulator has answered, for tests that judge a client by it. */
@@ -53,7 +55,11 @@ export function bearerToken(request: Request): string | undefined {
 
 /** The JSON body, or `invalid` when it is not JSON (an empty body reads as `{}`). */
 export async function readJson(request: Request): Promise<{ value: Record<string, unknown> } | 'invalid'> {
-  const text = await request.text();
+  return parseJsonBody(await request.text());
+}
+
+/** `readJson` on a body already read. */
+export function parseJsonBody(text: string): { value: Record<string, unknown> } | 'invalid' {
   if (text.trim() === '') return { value: {} };
   try {
     const value: unknown = JSON.parse(text);
