@@ -7,6 +7,8 @@ const entry = {
   refcampaign: 'src/providers/refcampaign/index.ts',
   firstpromoter: 'src/providers/firstpromoter/index.ts',
   schemas: 'src/schemas.ts',
+  'compat/affonso': 'src/compat/affonso.ts',
+  'compat/refcampaign': 'src/compat/refcampaign.ts',
 };
 
 export default defineConfig([

@@ -24,7 +24,7 @@ export interface ClawbackErrorDetails {
   requestId?: string | undefined;
   body?: unknown;
   /** The answer's headers, lower-case names, credentials redacted (as hook events show them). */
-  headers?: Record<string, string> | undefined;
+  responseHeaders?: Record<string, string> | undefined;
   idempotencyKey?: string | undefined;
   /** Attempts sent before the call gave up (retries included). */
   attempts?: number | undefined;
@@ -45,6 +45,19 @@ function registerErrorClass(errorClass: { prototype: object }, name: string): sy
   return symbol;
 }
 
+/**
+ * @internal For the drop-in classes (`clawback/compat/*`), which keep their SDK's names: names the
+ * class, brands it under its own key, and adds the brands of the clawback classes it stands for,
+ * so `RateLimitError.isInstance(compatError)` is true where the meaning is the same.
+ */
+export function registerCompatErrorClass(errorClass: { prototype: object }, name: string, key: string, alsoBrandedAs: readonly string[] = []): symbol {
+  const symbol = Symbol.for(`clawback.error.${key}`);
+  Object.defineProperty(errorClass.prototype, symbol, { value: true });
+  for (const other of alsoBrandedAs) Object.defineProperty(errorClass.prototype, brandSymbol(other), { value: true });
+  Object.defineProperty(errorClass.prototype, 'name', { value: name, writable: true, configurable: true });
+  return symbol;
+}
+
 export class ClawbackError extends Error {
   /** @internal */
   static readonly brand: symbol = registerErrorClass(this, 'ClawbackError');
@@ -56,7 +69,7 @@ export class ClawbackError extends Error {
   readonly code: string | undefined;
   readonly requestId: string | undefined;
   readonly body: unknown;
-  readonly headers: Record<string, string> | undefined;
+  readonly responseHeaders: Record<string, string> | undefined;
   readonly idempotencyKey: string | undefined;
   readonly attempts: number | undefined;
 
@@ -69,7 +82,7 @@ export class ClawbackError extends Error {
     this.code = details.code;
     this.requestId = details.requestId;
     this.body = details.body;
-    this.headers = details.headers;
+    this.responseHeaders = details.responseHeaders;
     this.idempotencyKey = details.idempotencyKey;
     this.attempts = details.attempts;
   }

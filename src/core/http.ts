@@ -441,7 +441,7 @@ export function createTransport(config: TransportConfig): Transport {
         toError: (details, note) =>
           new RedirectError(
             `${vendor} answered ${status || 'an opaque redirect'} with a redirect to ${where ?? 'an undisclosed location'}. clawback never follows a redirect on a refund, so nothing was sent there and nothing was refunded there. Check that baseURL is ${vendor}'s API.${note}`,
-            { ...details, status, requestId: answer.requestId, body, headers: redactHeaders(answer.headers, redact), location: where },
+            { ...details, status, requestId: answer.requestId, body, responseHeaders: redactHeaders(answer.headers, redact), location: where },
           ),
       };
     }
@@ -454,7 +454,7 @@ export function createTransport(config: TransportConfig): Transport {
       retryAfter,
       source,
       toError: (details, note) => {
-        const all = { ...details, status, code: info.code, requestId, body, headers: redactHeaders(answer.headers, redact) };
+        const all = { ...details, status, code: info.code, requestId, body, responseHeaders: redactHeaders(answer.headers, redact) };
         const message = `${summary.replace(/\.$/, '')}.${note}`;
         if (status === 403) return new PermissionDeniedError(message, { ...all, need: info.need });
         if (status === 429) return new RateLimitError(message, { ...all, retryAfter });
@@ -691,7 +691,7 @@ export function createTransport(config: TransportConfig): Transport {
       status: response.status,
       requestId: response.requestId,
       body: response.body,
-      headers: response.responseHeaders && redactHeaders(response.responseHeaders, redact),
+      responseHeaders: response.responseHeaders && redactHeaders(response.responseHeaders, redact),
       idempotencyKey: request.idempotencyKey,
       attempts: response.attempts,
     };

@@ -157,6 +157,21 @@ writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer-app', 
 npm(['install', '--no-package-lock', '--prefer-offline', tarball], app);
 writeFileSync(join(app, 'esm.mjs'), esm);
 writeFileSync(join(app, 'cjs.cjs'), cjs);
+// The drop-ins, as code written for the vendors' SDKs uses them: Affonso's conversion refunded
+// with a body in its own fields, RefCampaign's by order id.
+const compatBody = (load) => `
+const job = JSON.parse(process.argv[2]);
+${load}
+const conversion = await new Affonso(job.affonso.apiKey, { baseUrl: job.affonso.baseURL + '/v1' })
+  .conversions.refund(job.affonso.conversionId, { amount: 25, currency: 'USD', external_event_id: 'consumer-' + job.affonso.conversionId });
+const result = await new RefCampaignServer(job.refcampaign.apiKey, { apiUrl: job.refcampaign.baseURL }).refundConversion({ orderId: job.refcampaign.conversionId });
+console.log(JSON.stringify({ affonso: conversion.sales_status, refcampaign: result.success }));
+`;
+writeFileSync(join(app, 'compat.mjs'), compatBody(`import Affonso from 'clawback/compat/affonso';\nimport { RefCampaignServer } from 'clawback/compat/refcampaign';`));
+writeFileSync(
+  join(app, 'compat.cjs'),
+  `(async () => {${compatBody(`const { Affonso } = require('clawback/compat/affonso');\nconst { RefCampaignServer } = require('clawback/compat/refcampaign');`)}})().catch((error) => { console.error(error); process.exitCode = 1; });`,
+);
 
 await check('the tarball holds dist, README, CHANGELOG and package.json, nothing else', async () => {
   const listed = JSON.parse(npm(['pack', '--dry-run', '--json'], repo))[0].files.map((file) => file.path);
@@ -243,6 +258,17 @@ for (const major of nodeMajors) {
       });
     }
   }
+  for (const [name, program] of [['ESM', 'compat.mjs'], ['CommonJS', 'compat.cjs']]) {
+    await check(`Node ${major}, ${name}: clawback/compat/affonso and clawback/compat/refcampaign refund, each applied once`, async () => {
+      const work = { affonso: job('affonso'), refcampaign: job('refcampaign') };
+      const output = JSON.parse((await run(binary, join(app, program), work)).trim().split('\n').at(-1));
+      assert.deepEqual(output, { affonso: 'partial_refunded', refcampaign: true });
+      for (const provider of ['affonso', 'refcampaign']) {
+        const refunds = emulator.ledger.refunds({ provider }).filter((entry) => entry.conversionId === work[provider].conversionId);
+        assert.equal(refunds.length, 1, `${provider} refunded ${refunds.length} times`);
+      }
+    });
+  }
   await check(`Node ${major}: the installed \`clawback\` command refunds a file against the emulator`, async () => {
     const work = job('affonso');
     const file = join(app, `refunds-${major}.csv`);
@@ -277,11 +303,13 @@ await check('edge runtime VM (no process, Buffer, require or eval): refund() →
     stdin: {
       contents: `import { refund } from 'clawback';
         import { moneySchema } from 'clawback/schemas';
+        import { Affonso } from 'clawback/compat/affonso';
+        import { RefCampaignServer } from 'clawback/compat/refcampaign';
         import { createAffixo } from 'clawback/affixo';
         import { createAffonso } from 'clawback/affonso';
         import { createRefCampaign } from 'clawback/refcampaign';
         import { createFirstPromoter } from 'clawback/firstpromoter';
-        globalThis.clawback = { refund, moneySchema, factories: { affixo: createAffixo, affonso: createAffonso, refcampaign: createRefCampaign, firstpromoter: createFirstPromoter } };`,
+        globalThis.clawback = { refund, moneySchema, Affonso, RefCampaignServer, factories: { affixo: createAffixo, affonso: createAffonso, refcampaign: createRefCampaign, firstpromoter: createFirstPromoter } };`,
       resolveDir: app,
     },
     bundle: true,
@@ -311,6 +339,16 @@ await check('edge runtime VM (no process, Buffer, require or eval): refund() →
     })()`);
     assertRefundedOnce(work, result);
   }
+  // The drop-ins too, with Web Crypto signing on the edge.
+  const compat = { affonso: job('affonso'), refcampaign: job('refcampaign') };
+  const output = await vm.evaluate(`(async () => {
+    const job = ${JSON.stringify(compat)};
+    const conversion = await new clawback.Affonso(job.affonso.apiKey, { baseUrl: job.affonso.baseURL + '/v1', signingSecret: 'whsec_edge_0001' })
+      .conversions.refund(job.affonso.conversionId, { amount: 25, currency: 'USD', external_event_id: 'edge-1' });
+    const result = await new clawback.RefCampaignServer(job.refcampaign.apiKey, { apiUrl: job.refcampaign.baseURL }).refundConversion({ orderId: job.refcampaign.conversionId });
+    return JSON.stringify([conversion.sales_status, result.success]);
+  })()`);
+  assert.deepEqual(JSON.parse(output), ['partial_refunded', true]);
 });
 
 await check('edge runtime VM: the API key comes from settings alone (no process.env to fall back to)', async () => {

@@ -89,7 +89,7 @@ for (const [format, load] of Object.entries(builds)) {
     assert.equal(error.code, 'unauthorized');
   });
   await check(`${format}: type declarations exist for every entry point`, async () => {
-    for (const entry of ['index', 'schemas', ...Object.keys(cases)]) {
+    for (const entry of ['index', 'schemas', 'compat/affonso', 'compat/refcampaign', ...Object.keys(cases)]) {
       const file = new URL(`${entry}.${format === 'ESM' ? 'd.ts' : 'd.cts'}`, dist);
       assert.ok(existsSync(file), `missing ${file.pathname}`);
     }
@@ -106,6 +106,19 @@ await check('the ESM build imports ky and zod from their packages, and carries n
 });
 
 for (const [format, load] of Object.entries(builds)) {
+  await check(`${format}: clawback/compat/affonso and clawback/compat/refcampaign refund for real`, async () => {
+    const { default: Affonso, AffonsoError } = await load('compat/affonso');
+    const { RefCampaignServer } = await load('compat/refcampaign');
+    received.length = 0;
+    const conversion = await new Affonso('smoke_key_0001', { baseUrl: `${baseURL}/v1` }).conversions.refund('com_1', { amount: 49.5, currency: 'USD' });
+    assert.equal(conversion.id, 'com_1');
+    assert.equal(received[0].url, '/vendor/v1/conversions/com_1/refund');
+    const result = await new RefCampaignServer('rc_test_smoke_0001', { apiUrl: baseURL }).refundConversion({ orderId: 'order_1' });
+    assert.equal(result.success, true);
+    const error = await new Affonso('bad_key_0001', { baseUrl: `${baseURL}/v1` }).conversions.refund('com_1').catch((e) => e);
+    assert.ok(error instanceof AffonsoError);
+    assert.equal(error.status, 401);
+  });
   await check(`${format}: clawback/schemas validates with zod (Standard Schema)`, async () => {
     const schemas = await load('schemas');
     assert.equal(schemas.affonsoRefundBodySchema['~standard'].vendor, 'zod');

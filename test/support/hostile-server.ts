@@ -45,3 +45,10 @@ export async function startLoopbackServer(
       }),
   };
 }
+
+/** A loopback URL where nothing listens: connections to it are refused. */
+export async function closedPortURL(): Promise<string> {
+  const server = await startLoopbackServer(() => undefined);
+  await server.close();
+  return server.url;
+}

@@ -1,0 +1,123 @@
+/**
+ * `clawback/compat/refcampaign`: a drop-in for `@refcampaign/sdk` 3.x's server client. Swap the
+ * import and the same code runs: `new RefCampaignServer(secretKey, { apiUrl, timeoutMs, retry,
+ * onError, debug })`, and `refundConversion({ orderId, amount?, reason? })`, which resolves to the
+ * envelope's `data` and, like the SDK, never throws on an HTTP or network failure: it resolves
+ * `{ success: false, error }` and calls `onError`. Underneath it is clawback's RefCampaign
+ * provider, so where the SDK is unsafe clawback stays safe: a partial refund (RefCampaign cannot
+ * deduplicate one) is never repeated after a failure that may have applied it, `Retry-After` is
+ * honoured, and no error string shows the key, even when RefCampaign echoes it.
+ */
+import * as z from 'zod/mini';
+import { ClawbackError, ValidationError } from '../core/errors.js';
+import { notify } from '../core/hooks.js';
+import { expected, functionSchema, integer, nonEmptyString, optional, parseInput, strictObject, timeoutSchema } from '../core/validation.js';
+import { createRefCampaign, type RefCampaignProvider } from '../providers/refcampaign/refcampaign-provider.js';
+import { refCampaignAmountSchema, refCampaignExternalIdSchema, refCampaignReasonSchema } from '../providers/refcampaign/refcampaign-schemas.js';
+
+export interface RefCampaignServerOptions {
+  /** Default `https://app.refcampaign.com` (staging: `https://app.test.refcampaign.com`). */
+  apiUrl?: string;
+  /** Milliseconds per attempt. Default 10 000. */
+  timeoutMs?: number;
+  /**
+   * `attempts` in all, first included (default 3). Retries happen only where they cannot refund
+   * twice. `baseDelayMs` is accepted and not used: clawback waits what RefCampaign asks
+   * (`Retry-After`), else its own backoff (0.5 s, 1 s, … with jitter).
+   */
+  retry?: { attempts?: number; baseDelayMs?: number };
+  /** Called with every failure `refundConversion` resolves as `{ success: false }`. One that throws is ignored. */
+  onError?: (error: Error, context: { orderId: string; attempts: number; operation: 'refund' }) => void;
+  /** Logs each request and response, and each retry, to the console (credentials redacted). */
+  debug?: boolean;
+}
+
+export interface RefundConversionParams {
+  /** Your order id: the `externalId` you reported the conversion with. */
+  orderId: string;
+  /** Integer minor units of the conversion's currency; omit for a full refund. */
+  amount?: number;
+  /** 1 to 500 characters, recorded in RefCampaign's clawback ledger. */
+  reason?: string;
+}
+
+/** The envelope's `data`, or a failure described in words (never with the key). */
+export type RefundConversionResult =
+  | { success: true; conversionId?: string; alreadyRefunded?: boolean; message?: string; [key: string]: unknown }
+  | { success: false; error: string };
+
+const optionsSchema = strictObject(
+  {
+    apiUrl: optional(nonEmptyString('a URL such as "https://app.refcampaign.com"')),
+    timeoutMs: optional(timeoutSchema),
+    retry: optional(
+      strictObject(
+        { attempts: optional(integer(expected('a whole number'))), baseDelayMs: optional(integer(expected('a whole number of milliseconds'))) },
+        { error: expected('{ attempts?, baseDelayMs? }') },
+      ),
+    ),
+    onError: optional(functionSchema<RefCampaignServerOptions['onError']>()),
+    debug: optional(z.boolean({ error: expected('true or false') })),
+  },
+  { error: expected('an options object like { apiUrl?, timeoutMs?, retry?, onError?, debug? }') },
+);
+
+const paramsSchema = strictObject(
+  { orderId: refCampaignExternalIdSchema, amount: optional(refCampaignAmountSchema), reason: optional(refCampaignReasonSchema) },
+  { error: expected('{ orderId, amount?, reason? }') },
+);
+
+export class RefCampaignServer {
+  readonly #provider: RefCampaignProvider;
+  readonly #onError: RefCampaignServerOptions['onError'];
+
+  constructor(secretKey: string, options: RefCampaignServerOptions = {}) {
+    // As the SDK does: a key that is not a RefCampaign secret key is refused at once.
+    // https://docs.refcampaign.com/docs/authentication
+    if (typeof secretKey !== 'string' || !/^rc_(live|test)_/.test(secretKey)) {
+      throw new ValidationError([{ path: 'secretKey', message: 'must be a RefCampaign secret key, starting with rc_live_ or rc_test_' }], {
+        context: 'Invalid RefCampaignServer options',
+        provider: 'refcampaign',
+      });
+    }
+    const settings = parseInput(optionsSchema, options ?? {}, 'Invalid RefCampaignServer options', 'refcampaign');
+    const attempts = settings.retry?.attempts ?? 3;
+    if (attempts < 1 || attempts > 11) {
+      throw new ValidationError([{ path: 'retry.attempts', message: 'must be between 1 and 11 (the first attempt included)' }], { context: 'Invalid RefCampaignServer options', provider: 'refcampaign' });
+    }
+    this.#onError = settings.onError;
+    this.#provider = createRefCampaign({
+      apiKey: secretKey,
+      // The SDK's apiUrl is the origin; one given with /api/v1 is taken as that origin.
+      baseURL: (settings.apiUrl ?? 'https://app.refcampaign.com').replace(/\/api\/v1\/?$/i, ''),
+      timeout: settings.timeoutMs ?? 10_000,
+      maxRetries: attempts - 1,
+      ...(settings.debug ? { logger: console } : {}),
+    });
+  }
+
+  /**
+   * `POST /api/v1/conversions/refund` with `{ externalId: orderId, amount?, reason? }`. Resolves
+   * to the envelope's `data`, or `{ success: false, error }` on an HTTP or network failure (then
+   * `onError` is called). Input RefCampaign would refuse is refused before sending (`ValidationError`).
+   */
+  async refundConversion(params: RefundConversionParams): Promise<RefundConversionResult> {
+    const { orderId, amount, reason } = parseInput(paramsSchema, params, 'Invalid refundConversion() params', 'refcampaign');
+    try {
+      const { data } = await this.#provider.conversions.refund({
+        externalId: orderId,
+        ...(amount === undefined ? {} : { amount }),
+        ...(reason === undefined ? {} : { reason }),
+      });
+      return { ...data, success: true };
+    } catch (error) {
+      if (!ClawbackError.isInstance(error) || ValidationError.isInstance(error)) throw error;
+      const onError = this.#onError;
+      // An observer: one that throws (or rejects) is ignored, as clawback's hooks are.
+      notify('onError', () => onError?.(error, { orderId, attempts: error.attempts ?? 1, operation: 'refund' }), undefined, undefined);
+      return { success: false, error: error.message };
+    }
+  }
+}
+
+export default RefCampaignServer;
