@@ -9,6 +9,7 @@ const entry = {
   schemas: 'src/schemas.ts',
   'compat/affonso': 'src/compat/affonso.ts',
   'compat/refcampaign': 'src/compat/refcampaign.ts',
+  stripe: 'src/stripe/index.ts',
 };
 
 export default defineConfig([

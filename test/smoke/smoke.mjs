@@ -89,7 +89,7 @@ for (const [format, load] of Object.entries(builds)) {
     assert.equal(error.code, 'unauthorized');
   });
   await check(`${format}: type declarations exist for every entry point`, async () => {
-    for (const entry of ['index', 'schemas', 'compat/affonso', 'compat/refcampaign', ...Object.keys(cases)]) {
+    for (const entry of ['index', 'schemas', 'stripe', 'compat/affonso', 'compat/refcampaign', ...Object.keys(cases)]) {
       const file = new URL(`${entry}.${format === 'ESM' ? 'd.ts' : 'd.cts'}`, dist);
       assert.ok(existsSync(file), `missing ${file.pathname}`);
     }
@@ -118,6 +118,21 @@ for (const [format, load] of Object.entries(builds)) {
     const error = await new Affonso('bad_key_0001', { baseUrl: `${baseURL}/v1` }).conversions.refund('com_1').catch((e) => e);
     assert.ok(error instanceof AffonsoError);
     assert.equal(error.status, 401);
+  });
+  await check(`${format}: clawback/stripe turns a Stripe refund event into a refund sent for real`, async () => {
+    const { refundsFromStripeEvent } = await load('stripe');
+    const root = await load('index');
+    const provider = root.createAffonso({ apiKey: 'smoke_key_0001', baseURL });
+    const refundObject = { id: 're_1', object: 'refund', amount: 1234, currency: 'kwd', status: 'succeeded', charge: 'ch_1', payment_intent: 'pi_1' };
+    const event = { id: 'evt_1', object: 'event', type: 'refund.created', data: { object: refundObject } };
+    const { items, skipped } = await refundsFromStripeEvent(event, { provider, conversionId: async () => 'com_1' });
+    assert.deepEqual(skipped, []);
+    received.length = 0;
+    const [outcome] = await root.refundMany(items);
+    assert.equal(outcome.ok, true);
+    assert.equal(received[0].url, '/vendor/v1/conversions/com_1/refund');
+    assert.equal(received[0].body.amount, 1.234);
+    assert.match(received[0].body.external_event_id, /^cbm2_/);
   });
   await check(`${format}: clawback/schemas validates with zod (Standard Schema)`, async () => {
     const schemas = await load('schemas');

@@ -1,0 +1,309 @@
+import { ValidationError } from '../core/errors.js';
+import { parseInput } from '../core/validation.js';
+import { customerSchema, type RefundProvider } from '../refund.js';
+import type { Customer, Money, ProviderName } from '../spec/refund-provider-v1.js';
+import { fromStripeAmount } from './stripe-money.js';
+import {
+  stripeChargeSchema,
+  stripeDisputeSchema,
+  stripeEventSchema,
+  stripeRefundSchema,
+  type StripeCharge,
+  type StripeChargeSummary,
+  type StripeDispute,
+  type StripeRefund,
+} from './stripe-schemas.js';
+
+export { fromStripeAmount } from './stripe-money.js';
+export { stripeChargeSchema, stripeDisputeSchema, stripeEventSchema, stripeRefundSchema } from './stripe-schemas.js';
+export type { StripeCharge, StripeDispute, StripeRefund } from './stripe-schemas.js';
+
+/** What the merchant's lookups are given: the Stripe ids of the money that moved, and the event's object. */
+export interface StripeSource {
+  /** The charge refunded or disputed (`ch_…`); undefined for a refund Stripe ties to no charge. */
+  chargeId: string | undefined;
+  /** Its PaymentIntent (`pi_…`), when it has one. */
+  paymentIntentId: string | undefined;
+  /** The refund (`re_…`), for refund events and each refund of `charge.refunded`. */
+  refundId?: string;
+  /** The dispute (`dp_…`), for dispute events. */
+  disputeId?: string;
+  /** The metadata of the event's object (the Refund, the Charge of `charge.refunded`, the Dispute); `{}` when none. */
+  metadata: Record<string, string>;
+  /** The event's object as received: a Refund, a Charge or a Dispute. */
+  object: StripeRefund | StripeCharge | StripeDispute;
+  /** The event's type, e.g. `refund.created`. */
+  eventType: string;
+}
+
+type MaybePromise<T> = T | Promise<T>;
+
+export interface StripeEventOptions<P extends RefundProvider = RefundProvider> {
+  /** The clawback provider the commissions are on (`createAffonso()`, …). */
+  provider: P;
+  /**
+   * How this merchant finds the conversion of a Stripe payment: usually a lookup by
+   * `chargeId` or `paymentIntentId` in the merchant's own orders, or a value stored in
+   * `metadata`. Return `undefined` when the payment earned no commission: it is skipped.
+   * May be async.
+   */
+  conversionId: (source: StripeSource) => MaybePromise<string | undefined>;
+  /** FirstPromoter's lead: `{ email }` or `{ uid }` (required for FirstPromoter). May be async. */
+  customer?: (source: StripeSource) => MaybePromise<Customer | undefined>;
+}
+
+/**
+ * One refund for `refundMany()`. `refundId` is the Stripe id the refund stands for (`re_…`, or
+ * `dp_…` for a dispute, or `ch_…` for an Affixo reversal of a fully refunded charge), so
+ * `refundMany`'s derived key survives Stripe's redeliveries: the same event twice is a replay at
+ * the vendor, and two equal partial refunds are two refunds.
+ */
+export interface StripeRefundItem<P extends RefundProvider = RefundProvider> {
+  provider: P;
+  conversionId: string;
+  /** Omitted for a full reversal (a dispute; Affixo; a RefCampaign refund of the whole charge). */
+  amount?: Money;
+  refundId: string;
+  /** "Stripe refund re_… (requested_by_customer)": only for vendors that record a reason (Affonso, RefCampaign). */
+  reason?: string;
+  /** When Stripe created the refund or dispute: only for Affonso (`refunded_at`). */
+  refundedAt?: string;
+  customer?: Customer;
+}
+
+/** Something in the event that is not turned into a refund, and why, in words a merchant can act on. */
+export interface StripeSkipped {
+  reason: string;
+}
+
+export interface StripeEventRefunds<P extends RefundProvider = RefundProvider> {
+  items: StripeRefundItem<P>[];
+  skipped: StripeSkipped[];
+}
+
+/** A refund the event asks for, before the merchant's lookups. */
+interface Candidate {
+  source: StripeSource;
+  refundId: string;
+  amount?: Money;
+  reason: string;
+  created: number | undefined;
+  /** The Stripe object named in a skip reason. */
+  label: string;
+}
+
+const REFUND_EVENTS = new Set(['refund.created', 'refund.updated', 'charge.refund.updated']);
+const DISPUTE_EVENTS = new Set(['charge.dispute.created', 'charge.dispute.funds_withdrawn']);
+
+const idOf = (reference: string | { id: string } | null | undefined): string | undefined =>
+  reference == null ? undefined : typeof reference === 'string' ? reference : reference.id;
+
+/** The vendors whose refund call records a reason, and a refund date: clawback sends them no field the vendor drops. */
+const TAKES_REASON: ReadonlySet<ProviderName> = new Set(['affonso', 'refcampaign']);
+const TAKES_DATE: ReadonlySet<ProviderName> = new Set(['affonso']);
+
+const REFCAMPAIGN_PARTIAL =
+  'RefCampaign partial refunds carry no idempotency key, so a redelivered event (or this one handled twice) would claw back twice. Send it once yourself with refund({ provider, conversionId, amount }) and record that you did, or let RefCampaign record Stripe refunds through its own Stripe integration';
+
+/**
+ * The refunds a verified Stripe event asks for, as `refundMany()` items, and what it does not
+ * turn into a refund, with why. Handles `refund.created`, `refund.updated`,
+ * `charge.refund.updated`, `charge.refunded`, `charge.dispute.created` and
+ * `charge.dispute.funds_withdrawn`; any other type resolves to one skip and no items.
+ *
+ * Async because `conversionId` and `customer` usually look the payment up in the merchant's
+ * database; they are called only for refunds that will become items.
+ *
+ * Rejects with `ValidationError` when the event is not a Stripe event of the documented shape
+ * (naming the field), or a lookup returns something other than what it must.
+ */
+export async function refundsFromStripeEvent<P extends RefundProvider>(
+  event: unknown,
+  options: StripeEventOptions<P>,
+): Promise<StripeEventRefunds<P>> {
+  const { provider, conversionId, customer } = parseOptions(options);
+  const { type, data } = parseInput(stripeEventSchema, event, 'Invalid Stripe event');
+  const skipped: StripeSkipped[] = [];
+  const candidates = plan(type, data.object, provider.provider, skipped);
+
+  const items: StripeRefundItem<P>[] = [];
+  for (const candidate of candidates) {
+    const id = await conversionId(candidate.source);
+    if (id === undefined) {
+      skipped.push({ reason: `${candidate.label}: conversionId() found no conversion for it, so there is no commission to reverse` });
+      continue;
+    }
+    if (typeof id !== 'string' || id.trim() === '') {
+      throw new ValidationError([{ path: 'conversionId', message: `must return a conversion id or undefined, returned ${JSON.stringify(id) ?? typeof id}` }], {
+        context: 'refundsFromStripeEvent()',
+      });
+    }
+    let lead: Customer | undefined;
+    if (provider.provider === 'firstpromoter') {
+      const found = customer ? await customer(candidate.source) : undefined;
+      if (found === undefined) {
+        skipped.push({
+          reason: `${candidate.label}: FirstPromoter needs the lead whose commission is reversed; ${customer ? 'customer() returned undefined' : 'pass customer: (source) => ({ email }) or ({ uid })'}`,
+        });
+        continue;
+      }
+      lead = parseInput(customerSchema, found, 'refundsFromStripeEvent(): customer() returned an invalid customer', 'firstpromoter');
+    }
+    items.push({
+      provider,
+      conversionId: id,
+      ...(candidate.amount && { amount: candidate.amount }),
+      refundId: candidate.refundId,
+      ...(TAKES_REASON.has(provider.provider) && { reason: candidate.reason }),
+      ...(TAKES_DATE.has(provider.provider) && candidate.created !== undefined && { refundedAt: new Date(candidate.created * 1000).toISOString() }),
+      ...(lead && { customer: lead }),
+    });
+  }
+  return { items, skipped };
+}
+
+function parseOptions<P extends RefundProvider>(options: StripeEventOptions<P>): StripeEventOptions<P> {
+  const problems: { path: string; message: string }[] = [];
+  const value = options as Partial<StripeEventOptions<P>> | null | undefined;
+  const provider = value?.provider as { specificationVersion?: unknown; provider?: unknown } | undefined;
+  if (typeof provider !== 'object' || provider === null || provider.specificationVersion !== 'v1') {
+    problems.push({ path: 'provider', message: 'must be a provider from createAffixo(), createAffonso(), createRefCampaign() or createFirstPromoter()' });
+  }
+  if (typeof value?.conversionId !== 'function') problems.push({ path: 'conversionId', message: 'must be a function (source) => conversion id or undefined' });
+  if (value?.customer !== undefined && typeof value.customer !== 'function') problems.push({ path: 'customer', message: 'must be a function (source) => { email } or { uid }' });
+  if (problems.length > 0) throw new ValidationError(problems, { context: 'Invalid refundsFromStripeEvent() options' });
+  return options;
+}
+
+/** What the event asks for, per the provider's rules; what it cannot do goes to `skipped`. */
+function plan(type: string, object: unknown, provider: ProviderName, skipped: StripeSkipped[]): Candidate[] {
+  if (REFUND_EVENTS.has(type)) {
+    const refund = parseInput(stripeRefundSchema, object, `Invalid Stripe ${type} event: data.object`);
+    const charge = typeof refund.charge === 'object' && refund.charge !== null ? refund.charge : undefined;
+    const source = sourceOf(type, refund, idOf(refund.charge), refund.payment_intent);
+    return fromRefund(refund, charge, { ...source, refundId: refund.id }, provider, skipped, type);
+  }
+  if (type === 'charge.refunded') {
+    const charge = parseInput(stripeChargeSchema, object, `Invalid Stripe ${type} event: data.object`);
+    const source = sourceOf(type, charge, charge.id, charge.payment_intent);
+    if (provider === 'affixo') return fromFullyRefundedCharge(charge, source, skipped);
+    if (!charge.refunds) {
+      skipped.push({
+        reason: `charge ${charge.id}: this charge.refunded event does not list the charge's refunds (Stripe API versions from 2022-11-15 leave them out), so it cannot tell which refund happened. Subscribe to refund.created and refund.updated instead (and this event can be left out)`,
+      });
+      return [];
+    }
+    const candidates = charge.refunds.data.flatMap((refund) => fromRefund(refund, charge, { ...source, refundId: refund.id }, provider, skipped, type));
+    if (charge.refunds.has_more) {
+      skipped.push({
+        reason: `charge ${charge.id}: Stripe lists only the first ${charge.refunds.data.length} of its refunds in this event; the others arrive as refund.created events, so subscribe to those too`,
+      });
+    }
+    return candidates;
+  }
+  if (DISPUTE_EVENTS.has(type)) {
+    const dispute = parseInput(stripeDisputeSchema, object, `Invalid Stripe ${type} event: data.object`);
+    return fromDispute(dispute, { ...sourceOf(type, dispute, idOf(dispute.charge), dispute.payment_intent), disputeId: dispute.id }, provider, skipped);
+  }
+  skipped.push({
+    reason: `${type} events are not refunds or disputes; clawback handles refund.created, refund.updated, charge.refund.updated, charge.refunded, charge.dispute.created and charge.dispute.funds_withdrawn`,
+  });
+  return [];
+}
+
+function sourceOf(
+  eventType: string,
+  object: StripeRefund | StripeCharge | StripeDispute,
+  chargeId: string | undefined,
+  paymentIntent: string | { id: string } | null | undefined,
+): StripeSource {
+  return { chargeId, paymentIntentId: idOf(paymentIntent), metadata: { ...object.metadata }, object, eventType };
+}
+
+function fromRefund(
+  refund: StripeRefund,
+  charge: StripeChargeSummary | undefined,
+  source: StripeSource,
+  provider: ProviderName,
+  skipped: StripeSkipped[],
+  eventType: string,
+): Candidate[] {
+  const label = `refund ${refund.id}`;
+  if (refund.status !== 'succeeded') {
+    skipped.push({ reason: `${label}: ${unsettled(refund.status, eventType)}` });
+    return [];
+  }
+  const chargeLabel = source.chargeId ?? 'its charge';
+  if (provider === 'affixo') {
+    if (!charge) {
+      skipped.push({
+        reason: `${label}: Affixo reverses whole conversions only, and a ${eventType} event does not say whether ${chargeLabel} is now refunded in full. Subscribe to charge.refunded, which clawback turns into the reversal once the charge is fully refunded`,
+      });
+      return [];
+    }
+    return fromFullyRefundedCharge(charge, source, skipped);
+  }
+  const money = fromStripeAmount(refund.amount, refund.currency);
+  if ('problem' in money) {
+    skipped.push({ reason: `${label}: ${money.problem}. Reverse its commission by hand` });
+    return [];
+  }
+  const reason = `Stripe refund ${refund.id}${refund.reason ? ` (${refund.reason})` : ''}`;
+  const candidate = { source, refundId: refund.id, reason, created: refund.created, label };
+  if (provider === 'refcampaign') {
+    if (!charge) {
+      skipped.push({
+        reason: `${label}: ${REFCAMPAIGN_PARTIAL}. clawback sends a RefCampaign refund only when it is the whole charge, which a ${eventType} event does not show: subscribe to charge.refunded too`,
+      });
+      return [];
+    }
+    if (refund.amount !== charge.amount) {
+      skipped.push({ reason: `${label}: refunds ${refund.amount} of ${charge.amount} (Stripe units) on ${chargeLabel}. ${REFCAMPAIGN_PARTIAL}` });
+      return [];
+    }
+    return [candidate]; // the whole charge: a full refund, which RefCampaign deduplicates
+  }
+  return [{ ...candidate, amount: money }];
+}
+
+/** Affixo: one reversal of the whole conversion, keyed by the charge, once nothing of it is left. */
+function fromFullyRefundedCharge(charge: StripeChargeSummary, source: StripeSource, skipped: StripeSkipped[]): Candidate[] {
+  const label = `charge ${charge.id}`;
+  if (!charge.refunded) {
+    skipped.push({
+      reason: `${label}: ${charge.amount_refunded} of ${charge.amount} (Stripe units) refunded so far. Affixo reverses whole conversions only, so clawback reverses it when the charge is refunded in full (nothing is sent for a partial refund)`,
+    });
+    return [];
+  }
+  return [{ source, refundId: charge.id, reason: `Stripe charge ${charge.id} refunded in full`, created: undefined, label }];
+}
+
+function fromDispute(dispute: StripeDispute, source: StripeSource, provider: ProviderName, skipped: StripeSkipped[]): Candidate[] {
+  const label = `dispute ${dispute.id}`;
+  if (dispute.status.startsWith('warning_')) {
+    skipped.push({
+      reason: `${label}: an inquiry (${dispute.status}), not a chargeback: no money has left the account. If it becomes a chargeback, Stripe sends charge.dispute.funds_withdrawn, which clawback turns into the reversal`,
+    });
+    return [];
+  }
+  const reason = `Stripe dispute ${dispute.id}${dispute.reason ? ` (${dispute.reason})` : ''}`;
+  const candidate: Candidate = { source, refundId: dispute.id, reason, created: dispute.created, label };
+  if (provider !== 'firstpromoter') return [candidate]; // a full reversal of what is left
+  // FirstPromoter has no "refund the rest": it takes the disputed amount.
+  const money = fromStripeAmount(dispute.amount, dispute.currency);
+  if ('problem' in money) {
+    skipped.push({ reason: `${label}: ${money.problem}. Reverse its commission by hand` });
+    return [];
+  }
+  return [{ ...candidate, amount: money }];
+}
+
+function unsettled(status: string | null | undefined, eventType: string): string {
+  if (status === 'pending' || status === 'requires_action') {
+    return `is ${status}, so no money has been returned yet; clawback acts on it when refund.updated (or charge.refund.updated) reports it succeeded`;
+  }
+  if (status === 'failed' || status === 'canceled') {
+    return `${status}: nothing was refunded, so no commission is reversed${eventType === 'charge.refunded' ? '' : '. If an earlier event reported it succeeded and its commission was already reversed, clawback does not restore it: reinstate that commission at the vendor'}`;
+  }
+  return `has status ${JSON.stringify(status ?? null)}; clawback reverses commissions only for succeeded refunds`;
+}
