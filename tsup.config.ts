@@ -10,6 +10,7 @@ const entry = {
   'compat/affonso': 'src/compat/affonso.ts',
   'compat/refcampaign': 'src/compat/refcampaign.ts',
   stripe: 'src/stripe/index.ts',
+  webhooks: 'src/webhooks/index.ts',
 };
 
 export default defineConfig([

@@ -10,7 +10,7 @@ export default defineConfig({
       { find: /^clawback$/, replacement: src('index.ts') },
       { find: /^clawback\/testing$/, replacement: src('testing/index.ts') },
       { find: /^clawback\/schemas$/, replacement: src('schemas.ts') },
-      { find: /^clawback\/(stripe)$/, replacement: src('$1/index.ts') },
+      { find: /^clawback\/(stripe|webhooks)$/, replacement: src('$1/index.ts') },
       { find: /^clawback\/compat\/(affonso|refcampaign)$/, replacement: src('compat/$1.ts') },
       { find: /^clawback\/(affixo|affonso|refcampaign|firstpromoter)$/, replacement: src('providers/$1/index.ts') },
     ],

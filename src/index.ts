@@ -42,7 +42,9 @@ export {
   ServerError,
   TimeoutError,
   ValidationError,
+  WebhookVerificationError,
   type ClawbackErrorDetails,
+  type WebhookVerificationCode,
   type ValidationIssue,
 } from './core/errors.js';
 

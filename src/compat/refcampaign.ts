@@ -9,6 +9,9 @@
  * honoured, and no error string shows the key, even when RefCampaign echoes it.
  */
 import * as z from 'zod/mini';
+import { constantTimeEqual } from '../core/hmac.js';
+import { hmacSha256Sync } from '../core/sha256.js';
+import { DEFAULT_TOLERANCE_SECONDS, REFCAMPAIGN_WEBHOOK_EVENT_TYPES, epochSeconds, parseSignedHeader, signedMessage } from '../webhooks/signature.js';
 import { ClawbackError, ValidationError } from '../core/errors.js';
 import { notify } from '../core/hooks.js';
 import { expected, functionSchema, integer, nonEmptyString, optional, parseInput, strictObject, timeoutSchema } from '../core/validation.js';
@@ -121,3 +124,46 @@ export class RefCampaignServer {
 }
 
 export default RefCampaignServer;
+
+// ---- Webhooks, as @refcampaign/sdk exports them ----------------------------------------------
+
+/** The header RefCampaign signs its webhooks in. */
+export const WEBHOOK_SIGNATURE_HEADER = 'X-RefCampaign-Signature';
+
+/** The events RefCampaign sends (docs.refcampaign.com/docs/api/integration/webhooks). */
+export const WEBHOOK_EVENT_TYPES = REFCAMPAIGN_WEBHOOK_EVENT_TYPES;
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+export interface VerifyWebhookSignatureParams {
+  secret: string;
+  /** The raw request body, exactly as received. */
+  payload: string | Uint8Array;
+  /** The `X-RefCampaign-Signature` header's value. */
+  header: string | null | undefined;
+  /** Default 300. */
+  toleranceSeconds?: number;
+  /** A Date, or epoch milliseconds (default: now). */
+  now?: Date | number;
+}
+
+/**
+ * True when `header` is RefCampaign's signature of `payload` under `secret`, made within
+ * `toleranceSeconds` of `now`; false for anything else (a missing or malformed header, a bad
+ * input, a mismatch, a stale timestamp), never throwing, as `@refcampaign/sdk`'s is.
+ * Synchronous like the SDK's, so it uses clawback's small SHA-256 (Web Crypto is async only);
+ * `verifyWebhook('refcampaign', …)` from `clawback/webhooks` says why a check failed and parses
+ * the event.
+ */
+export function verifyWebhookSignature(params: VerifyWebhookSignatureParams): boolean {
+  const { secret, payload, header, toleranceSeconds = DEFAULT_TOLERANCE_SECONDS, now } = (params ?? {}) as Partial<VerifyWebhookSignatureParams>;
+  if (typeof secret !== 'string' || secret === '' || typeof header !== 'string') return false;
+  if (typeof payload !== 'string' && !(payload instanceof Uint8Array)) return false;
+  if (!Number.isFinite(toleranceSeconds) || toleranceSeconds <= 0) return false;
+  if (now !== undefined && !(now instanceof Date) && typeof now !== 'number') return false;
+  const parsed = parseSignedHeader(header);
+  if ('problem' in parsed) return false;
+  const expectedSignature = hmacSha256Sync(new TextEncoder().encode(secret), signedMessage(parsed.timestamp, payload));
+  let matched = false;
+  for (const candidate of parsed.signatures) matched = constantTimeEqual(expectedSignature, candidate) || matched;
+  return matched && Math.abs(epochSeconds(now) - parsed.timestamp) <= toleranceSeconds;
+}

@@ -210,3 +210,26 @@ export class ResponseValidationError extends ClawbackError {
     this.issues = details.issues ?? [];
   }
 }
+
+/** Why a webhook was refused, as `WebhookVerificationError.code`. */
+export type WebhookVerificationCode =
+  | 'missing_signature'
+  | 'malformed_signature'
+  | 'signature_mismatch'
+  | 'timestamp_out_of_tolerance'
+  | 'invalid_json'
+  | 'invalid_payload';
+
+/**
+ * A webhook that cannot be shown to come from the vendor, or whose body is not the vendor's
+ * documented event: answer it with a 4xx and do not act on it. `code` says which check failed;
+ * the message never contains the secret.
+ */
+export class WebhookVerificationError extends ClawbackError {
+  static override readonly brand: symbol = registerErrorClass(this, 'WebhookVerificationError');
+  declare readonly code: WebhookVerificationCode;
+
+  constructor(code: WebhookVerificationCode, message: string, provider: ProviderName) {
+    super(message, { code, provider });
+  }
+}

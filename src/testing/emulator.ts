@@ -13,6 +13,7 @@ import { affonsoConversionId, affonsoRefund } from './vendors/affonso.js';
 import { firstPromoterRefund } from './vendors/firstpromoter.js';
 import { refCampaignRefund } from './vendors/refcampaign.js';
 import type { AffixoScope, EmulatorCounts, Reply, VendorContext } from './vendors/shared.js';
+import { deliverRefundWebhook, type EmulatorWebhooks, type WebhookDelivery } from './webhooks.js';
 
 /** The keys the emulator accepts unless told otherwise. */
 export const EMULATOR_API_KEYS = {
@@ -50,6 +51,12 @@ export interface EmulatorOptions {
    * 600/min here.
    */
   rateLimits?: Partial<Record<ProviderName, EmulatorRateLimit>>;
+  /**
+   * Send signed webhooks for the refunds applied, as RefCampaign (`conversion.refunded`) and
+   * Affonso (`transaction.rejected` / `transaction.updated`) do, to `url`: for testing a
+   * receiver end to end with `verifyWebhook`. Default: none.
+   */
+  webhooks?: EmulatorWebhooks;
 }
 
 /** Requests per minute, or explicit fixed windows (`limit` per `interval` ms), or `false` for no limit. */
@@ -93,6 +100,8 @@ export interface Emulator {
   idle(): Promise<void>;
   /** Per vendor: requests answered, and those refused by the emulator's own rate limit (injected faults not counted). */
   readonly counts: EmulatorCounts;
+  /** Webhooks sent (with `webhooks` set), in order, with the receiver's status; `idle()` waits for them. */
+  readonly webhookDeliveries: readonly WebhookDelivery[];
 }
 
 const MINUTE = 60_000;
@@ -141,7 +150,17 @@ function limiters(options: EmulatorOptions['rateLimits'] = {}): Record<ProviderN
 
 /** A stateful stand-in for the four vendors' refund APIs. Mount it with `emulatorHandlers()` (msw) or `startEmulator()`. */
 export function createEmulator(options: EmulatorOptions = {}): Emulator {
-  const ledger = new Ledger();
+  const webhookDeliveries: WebhookDelivery[] = [];
+  const sending = new Set<Promise<void>>();
+  const webhooks = options.webhooks;
+  const ledger = new Ledger(
+    webhooks &&
+      ((refund, conversion) => {
+        const delivery = deliverRefundWebhook(webhooks, refund, conversion, webhookDeliveries);
+        sending.add(delivery);
+        void delivery.finally(() => sending.delete(delivery));
+      }),
+  );
   const faults = new FaultQueue();
   const keys = options.apiKeys ?? {};
   const accountId = options.firstPromoterAccountId ?? EMULATOR_FIRSTPROMOTER_ACCOUNT_ID;
@@ -206,6 +225,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   return {
     ledger,
     counts,
+    webhookDeliveries,
     seed,
     inject: (fault) => faults.add(fault),
     handle(provider, request) {
@@ -215,7 +235,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       return pending;
     },
     async idle() {
-      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+      while (inFlight.size > 0 || sending.size > 0) await Promise.allSettled([...inFlight, ...sending]);
     },
     providers(baseURLs = {}) {
       // The first key each vendor accepts, with the emulator's base URL when mounted on loopback.
@@ -232,6 +252,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     },
     reset() {
       ledger.clear();
+      webhookDeliveries.length = 0;
       faults.clear();
       for (const list of Object.values(context.limiters)) for (const limiter of list) limiter.clear();
       for (const tally of [counts.requests, counts.rateLimited]) for (const name of Object.keys(tally)) tally[name as ProviderName] = 0;

@@ -19,4 +19,5 @@ export { emulatorHandlers, toResponse, VENDOR_ENDPOINTS } from './msw.js';
 export { startEmulator, type RunningEmulator, type StartEmulatorOptions } from './server.js';
 export { Ledger, type CommissionStatus, type ConversionSeed, type LedgerConversion, type LedgerRefund, type RefundFilter } from './ledger.js';
 export type { Fault } from './faults.js';
+export { signWebhook, type AffonsoSignatureForm, type EmulatorWebhooks, type SignWebhookOptions, type WebhookDelivery } from './webhooks.js';
 export type { AffixoScope, EmulatorCounts, Reply } from './vendors/shared.js';

@@ -73,6 +73,12 @@ export class Ledger {
   readonly #refundsByConversion = new Map<string, LedgerRefund[]>();
   readonly #refundsByKey = new Map<string, LedgerRefund>();
   #sequence = 0;
+  readonly #onRefund: ((refund: LedgerRefund, conversion: LedgerConversion) => void) | undefined;
+
+  /** `onRefund` (the emulator's webhooks) is told of every refund applied, with copies. */
+  constructor(onRefund?: (refund: LedgerRefund, conversion: LedgerConversion) => void) {
+    this.#onRefund = onRefund;
+  }
 
   /** Adds (or replaces) conversions for one vendor. */
   seed(provider: ProviderName, seeds: readonly ConversionSeed[]): void {
@@ -174,6 +180,7 @@ export class Ledger {
     const byConversion = conversionKey(refund.provider, refund.conversionId);
     this.#refundsByConversion.set(byConversion, [...(this.#refundsByConversion.get(byConversion) ?? []), refund]);
     if (idempotencyKey !== undefined) this.#refundsByKey.set(conversionKey(refund.provider, idempotencyKey), refund);
+    this.#onRefund?.(structuredClone(refund), structuredClone(conversion));
     return structuredClone(refund);
   }
 

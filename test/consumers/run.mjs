@@ -8,6 +8,7 @@
 // Run by `npm test` after `npm run build`; `--nodes 24` limits the matrix. Writes
 // test-results/consumers.json as { passed, failed }.
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -309,7 +310,10 @@ await check('edge runtime VM (no process, Buffer, require or eval): refund() →
         import { createAffonso } from 'clawback/affonso';
         import { createRefCampaign } from 'clawback/refcampaign';
         import { createFirstPromoter } from 'clawback/firstpromoter';
-        globalThis.clawback = { refund, moneySchema, Affonso, RefCampaignServer, factories: { affixo: createAffixo, affonso: createAffonso, refcampaign: createRefCampaign, firstpromoter: createFirstPromoter } };`,
+        import { refundsFromStripeEvent } from 'clawback/stripe';
+        import { verifyWebhook } from 'clawback/webhooks';
+        import { verifyWebhookSignature } from 'clawback/compat/refcampaign';
+        globalThis.clawback = { refund, moneySchema, Affonso, RefCampaignServer, refundsFromStripeEvent, verifyWebhook, verifyWebhookSignature, factories: { affixo: createAffixo, affonso: createAffonso, refcampaign: createRefCampaign, firstpromoter: createFirstPromoter } };`,
       resolveDir: app,
     },
     bundle: true,
@@ -349,6 +353,20 @@ await check('edge runtime VM (no process, Buffer, require or eval): refund() →
     return JSON.stringify([conversion.sales_status, result.success]);
   })()`);
   assert.deepEqual(JSON.parse(output), ['partial_refunded', true]);
+  // Stripe events in, and vendor webhooks verified (Web Crypto, and the drop-in's synchronous SHA-256).
+  const payload = JSON.stringify({ event: 'conversion.refunded', data: { conversionId: 'conv_1' } });
+  const t = Math.floor(Date.now() / 1000);
+  const header = `t=${t},v1=${createHmac('sha256', 'whsec_edge').update(`${t}.${payload}`).digest('hex')}`;
+  const edge = await vm.evaluate(`(async () => {
+    const event = await clawback.verifyWebhook('refcampaign', { payload: ${JSON.stringify(payload)}, headers: new Headers({ 'X-RefCampaign-Signature': ${JSON.stringify(header)} }), secret: 'whsec_edge' });
+    const sync = clawback.verifyWebhookSignature({ secret: 'whsec_edge', payload: new TextEncoder().encode(${JSON.stringify(payload)}), header: ${JSON.stringify(header)} });
+    const stripe = await clawback.refundsFromStripeEvent(
+      { id: 'evt_1', type: 'refund.created', data: { object: { id: 're_1', amount: 500, currency: 'jpy', status: 'succeeded', charge: 'ch_1' } } },
+      { provider: clawback.factories.affonso({ apiKey: 'sk_edge' }), conversionId: () => 'com_1' },
+    );
+    return JSON.stringify([event.type, sync, stripe.items[0].amount]);
+  })()`);
+  assert.deepEqual(JSON.parse(edge), ['conversion.refunded', true, { value: 500, currency: 'JPY' }]);
 });
 
 await check('edge runtime VM: the API key comes from settings alone (no process.env to fall back to)', async () => {

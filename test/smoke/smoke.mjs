@@ -89,7 +89,7 @@ for (const [format, load] of Object.entries(builds)) {
     assert.equal(error.code, 'unauthorized');
   });
   await check(`${format}: type declarations exist for every entry point`, async () => {
-    for (const entry of ['index', 'schemas', 'stripe', 'compat/affonso', 'compat/refcampaign', ...Object.keys(cases)]) {
+    for (const entry of ['index', 'schemas', 'stripe', 'webhooks', 'compat/affonso', 'compat/refcampaign', ...Object.keys(cases)]) {
       const file = new URL(`${entry}.${format === 'ESM' ? 'd.ts' : 'd.cts'}`, dist);
       assert.ok(existsSync(file), `missing ${file.pathname}`);
     }
@@ -133,6 +133,21 @@ for (const [format, load] of Object.entries(builds)) {
     assert.equal(received[0].url, '/vendor/v1/conversions/com_1/refund');
     assert.equal(received[0].body.amount, 1.234);
     assert.match(received[0].body.external_event_id, /^cbm2_/);
+  });
+  await check(`${format}: clawback/webhooks verifies a signed webhook (Web Crypto); the drop-in's verifier is synchronous`, async () => {
+    const { verifyWebhook, WebhookVerificationError } = await load('webhooks');
+    const { verifyWebhookSignature } = await load('compat/refcampaign');
+    const { createHmac } = await import('node:crypto');
+    const payload = JSON.stringify({ event: 'conversion.refunded', data: { conversionId: 'conv_1' }, idempotencyKey: 'conversion.refunded:conversion:conv_1' });
+    const t = Math.floor(Date.now() / 1000);
+    const header = `t=${t},v1=${createHmac('sha256', 'whsec_smoke').update(`${t}.${payload}`).digest('hex')}`;
+    const event = await verifyWebhook('refcampaign', { payload: Buffer.from(payload), headers: { 'x-refcampaign-signature': header }, secret: 'whsec_smoke' });
+    assert.equal(event.idempotencyKey, 'conversion.refunded:conversion:conv_1');
+    const refused = await verifyWebhook('refcampaign', { payload, headers: { 'x-refcampaign-signature': header }, secret: 'whsec_other' }).catch((e) => e);
+    assert.ok(refused instanceof WebhookVerificationError);
+    assert.equal(refused.code, 'signature_mismatch');
+    assert.equal(verifyWebhookSignature({ secret: 'whsec_smoke', payload, header }), true);
+    assert.equal(verifyWebhookSignature({ secret: 'whsec_other', payload, header }), false);
   });
   await check(`${format}: clawback/schemas validates with zod (Standard Schema)`, async () => {
     const schemas = await load('schemas');
