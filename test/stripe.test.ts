@@ -116,8 +116,8 @@ describe('refundsFromStripeEvent: events', () => {
   });
 
   it('a failed or canceled refund is skipped, saying an earlier reversal is not restored', async () => {
-    for (const status of ['failed', 'canceled']) {
-      const { items, skipped } = await refundsFromStripeEvent(event('refund.updated', refund({ status })), { provider: providers.affonso, conversionId: byCharge });
+    for (const [type, status] of [['refund.failed', 'failed'], ['refund.updated', 'canceled']]) {
+      const { items, skipped } = await refundsFromStripeEvent(event(type as string, refund({ status })), { provider: providers.affonso, conversionId: byCharge });
       expect(items).toEqual([]);
       expect(skipped[0]?.reason).toMatch(/nothing was refunded.*does not restore it/);
     }
@@ -193,10 +193,12 @@ describe('refundsFromStripeEvent: events', () => {
 
   it('any other event type: no items, one skip, no throw, no lookup', async () => {
     const conversionId = vi.fn(byCharge);
-    for (const type of ['customer.created', 'charge.succeeded', 'charge.dispute.closed']) {
+    for (const type of ['customer.created', 'charge.succeeded', 'payment_intent.succeeded']) {
       const result = await refundsFromStripeEvent(event(type, { id: 'x_1', object: 'whatever' }), { provider: providers.affonso, conversionId });
-      expect(result).toEqual({ items: [], skipped: [{ reason: expect.stringContaining(`${type} events are not refunds or disputes`) }] });
+      expect(result).toEqual({ items: [], skipped: [{ reason: expect.stringContaining(`clawback does not act on ${type} events`) }] });
     }
+    const closed = await refundsFromStripeEvent(event('charge.dispute.closed', dispute({ status: 'won' })), { provider: providers.affonso, conversionId });
+    expect(closed).toEqual({ items: [], skipped: [{ reason: expect.stringMatching(/dp_1: closed as won.*never restores.*reinstate it at the vendor by hand/) }] });
     expect(conversionId).not.toHaveBeenCalled();
   });
 

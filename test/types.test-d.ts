@@ -126,3 +126,24 @@ describe('public types come from the public schemas', () => {
     expectTypeOf<NonNullable<FirstPromoterRefundResponse['reward']>['amount']>().toEqualTypeOf<number | undefined>();
   });
 });
+
+describe('clawback/stripe and clawback/webhooks types', () => {
+  it('refundsFromStripeEvent items are refundMany items; lookups may be sync or async', async () => {
+    const { refundsFromStripeEvent } = await import('clawback/stripe');
+    const { refundMany } = await import('clawback');
+    const provider = createAffonso();
+    const result = refundsFromStripeEvent({}, { provider, conversionId: async () => 'com_1' });
+    expectTypeOf(result).resolves.toHaveProperty('skipped');
+    expectTypeOf(refundMany).toBeCallableWith((await result).items);
+    expectTypeOf(refundsFromStripeEvent).toBeCallableWith({}, { provider, conversionId: (source) => source.chargeId });
+  });
+
+  it('verifyWebhook resolves to the vendor event: RefCampaign has idempotencyKey, Affonso an id', async () => {
+    const { verifyWebhook } = await import('clawback/webhooks');
+    const options = { payload: '', headers: {}, secret: 's' };
+    expectTypeOf(verifyWebhook('refcampaign', options)).resolves.toHaveProperty('idempotencyKey').toEqualTypeOf<string | undefined>();
+    expectTypeOf(verifyWebhook('affonso', options)).resolves.toHaveProperty('id').toEqualTypeOf<string>();
+    // @ts-expect-error FirstPromoter's webhook signatures are not documented: not offered
+    void verifyWebhook('firstpromoter', options);
+  });
+});

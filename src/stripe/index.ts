@@ -92,7 +92,7 @@ interface Candidate {
   label: string;
 }
 
-const REFUND_EVENTS = new Set(['refund.created', 'refund.updated', 'charge.refund.updated']);
+const REFUND_EVENTS = new Set(['refund.created', 'refund.updated', 'refund.failed', 'charge.refund.updated']);
 const DISPUTE_EVENTS = new Set(['charge.dispute.created', 'charge.dispute.funds_withdrawn']);
 
 const idOf = (reference: string | { id: string } | null | undefined): string | undefined =>
@@ -108,8 +108,9 @@ const REFCAMPAIGN_PARTIAL =
 /**
  * The refunds a verified Stripe event asks for, as `refundMany()` items, and what it does not
  * turn into a refund, with why. Handles `refund.created`, `refund.updated`,
- * `charge.refund.updated`, `charge.refunded`, `charge.dispute.created` and
- * `charge.dispute.funds_withdrawn`; any other type resolves to one skip and no items.
+ * `refund.failed`, `charge.refund.updated`, `charge.refunded`, `charge.dispute.created`,
+ * `charge.dispute.funds_withdrawn` and `charge.dispute.closed` (a skip: a reversal is never
+ * undone); any other type resolves to one skip and no items.
  *
  * Async because `conversionId` and `customer` usually look the payment up in the merchant's
  * database; they are called only for refunds that will become items.
@@ -205,8 +206,15 @@ function plan(type: string, object: unknown, provider: ProviderName, skipped: St
     const dispute = parseInput(stripeDisputeSchema, object, `Invalid Stripe ${type} event: data.object`);
     return fromDispute(dispute, { ...sourceOf(type, dispute, idOf(dispute.charge), dispute.payment_intent), disputeId: dispute.id }, provider, skipped);
   }
+  if (type === 'charge.dispute.closed') {
+    const dispute = parseInput(stripeDisputeSchema, object, `Invalid Stripe ${type} event: data.object`);
+    skipped.push({
+      reason: `dispute ${dispute.id}: closed as ${dispute.status}. clawback reverses a commission when the chargeback is opened and never restores one${dispute.status === 'won' ? ': if your program pays commission on a chargeback the merchant won, reinstate it at the vendor by hand' : ''}`,
+    });
+    return [];
+  }
   skipped.push({
-    reason: `${type} events are not refunds or disputes; clawback handles refund.created, refund.updated, charge.refund.updated, charge.refunded, charge.dispute.created and charge.dispute.funds_withdrawn`,
+    reason: `clawback does not act on ${type} events; it handles refund.created, refund.updated, refund.failed, charge.refund.updated, charge.refunded, charge.dispute.created, charge.dispute.funds_withdrawn and charge.dispute.closed`,
   });
   return [];
 }
