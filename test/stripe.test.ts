@@ -277,7 +277,7 @@ describe('refundsFromStripeEvent: vendor rules', () => {
       customer: () => ({ email: 'not an email' }),
     }).catch((error: unknown) => error);
     expect(bad).toBeInstanceOf(ValidationError);
-    expect((bad as ValidationError).field).toBe('email');
+    expect((bad as ValidationError).field).toBe('customer.email');
   });
 });
 

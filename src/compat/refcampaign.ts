@@ -9,14 +9,14 @@
  * honoured, and no error string shows the key, even when RefCampaign echoes it.
  */
 import * as z from 'zod/mini';
-import { constantTimeEqual } from '../core/hmac.js';
-import { hmacSha256Sync } from '../core/sha256.js';
-import { DEFAULT_TOLERANCE_SECONDS, REFCAMPAIGN_WEBHOOK_EVENT_TYPES, epochSeconds, parseSignedHeader, signedMessage } from '../webhooks/signature.js';
 import { ClawbackError, ValidationError } from '../core/errors.js';
+import { constantTimeEqual } from '../core/hmac.js';
 import { notify } from '../core/hooks.js';
+import { hmacSha256Sync } from '../core/sha256.js';
 import { expected, functionSchema, integer, nonEmptyString, optional, parseInput, strictObject, timeoutSchema } from '../core/validation.js';
 import { createRefCampaign, type RefCampaignProvider } from '../providers/refcampaign/refcampaign-provider.js';
 import { refCampaignAmountSchema, refCampaignExternalIdSchema, refCampaignReasonSchema } from '../providers/refcampaign/refcampaign-schemas.js';
+import { DEFAULT_TOLERANCE_SECONDS, REFCAMPAIGN_WEBHOOK_EVENT_TYPES, epochSeconds, parseSignedHeader, signedMessage } from '../webhooks/signature.js';
 
 export interface RefCampaignServerOptions {
   /** Default `https://app.refcampaign.com` (staging: `https://app.test.refcampaign.com`). */

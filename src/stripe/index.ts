@@ -1,5 +1,5 @@
-import { ValidationError } from '../core/errors.js';
-import { parseInput } from '../core/validation.js';
+import { ValidationError, type ValidationIssue } from '../core/errors.js';
+import { parseInput, validateField } from '../core/validation.js';
 import { customerSchema, type RefundProvider } from '../refund.js';
 import type { Customer, Money, ProviderName } from '../spec/refund-provider-v1.js';
 import { fromStripeAmount } from './stripe-money.js';
@@ -148,7 +148,9 @@ export async function refundsFromStripeEvent<P extends RefundProvider>(
         });
         continue;
       }
-      lead = parseInput(customerSchema, found, 'refundsFromStripeEvent(): customer() returned an invalid customer', 'firstpromoter');
+      const issues: ValidationIssue[] = [];
+      lead = validateField(customerSchema, found, 'customer', issues);
+      if (!lead) throw new ValidationError(issues, { context: 'refundsFromStripeEvent(): customer() returned an invalid lead', provider: 'firstpromoter' });
     }
     items.push({
       provider,
