@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAffonso, refundMany } from 'clawback';
-import { refundsFromStripeEvent } from 'clawback/stripe';
+import { refundsFromStripeEventAsync } from 'clawback/stripe';
 import { EMULATOR_API_KEYS, startEmulator } from 'clawback/testing';
 
 const emulator = await startEmulator({
@@ -21,7 +21,8 @@ const emulator = await startEmulator({
 // In production: createAffonso() with AFFONSO_API_KEY (and AFFONSO_SIGNING_SECRET) set, and no baseURL.
 const affonso = createAffonso({ apiKey: EMULATOR_API_KEYS.affonso, baseURL: emulator.baseURLs.affonso });
 
-// The merchant's orders table: which Affonso conversion each Stripe PaymentIntent paid for.
+// The merchant's orders table (a database in real life, hence the async lookup below): which
+// Affonso conversion each Stripe PaymentIntent paid for.
 const orders = new Map([
   ['pi_3SWq1bKx7LmN2pQa0Zx9Wv8u', 'com_1001'],
   ['pi_3SWr2cKx7LmN2pQa2pT7wH1j', 'com_1002'],
@@ -30,7 +31,7 @@ const orders = new Map([
 
 /** The webhook handler's body, after stripe.webhooks.constructEvent: the HTTP status to answer. */
 async function handleStripeEvent(event: unknown): Promise<number> {
-  const { items, skipped } = await refundsFromStripeEvent(event, {
+  const { items, skipped } = await refundsFromStripeEventAsync(event, {
     provider: affonso,
     conversionId: async ({ paymentIntentId }) => (paymentIntentId ? orders.get(paymentIntentId) : undefined),
   });

@@ -36,20 +36,24 @@ export interface StripeSource {
   eventType: string;
 }
 
-type MaybePromise<T> = T | Promise<T>;
-
 export interface StripeEventOptions<P extends RefundProvider = RefundProvider> {
   /** The clawback provider the commissions are on (`createAffonso()`, …). */
   provider: P;
   /**
-   * How this merchant finds the conversion of a Stripe payment: usually a lookup by
-   * `chargeId` or `paymentIntentId` in the merchant's own orders, or a value stored in
-   * `metadata`. Return `undefined` when the payment earned no commission: it is skipped.
-   * May be async.
+   * How this merchant finds the conversion of a Stripe payment: a value stored in `metadata`,
+   * or a lookup by `chargeId` or `paymentIntentId`. Return `undefined` when the payment earned
+   * no commission: it is skipped. (A lookup that queries a database: `refundsFromStripeEventAsync`.)
    */
-  conversionId: (source: StripeSource) => MaybePromise<string | undefined>;
-  /** FirstPromoter's lead: `{ email }` or `{ uid }` (required for FirstPromoter). May be async. */
-  customer?: (source: StripeSource) => MaybePromise<Customer | undefined>;
+  conversionId: (source: StripeSource) => string | undefined;
+  /** FirstPromoter's lead: `{ email }` or `{ uid }` (required for FirstPromoter). */
+  customer?: (source: StripeSource) => Customer | undefined;
+}
+
+/** `refundsFromStripeEventAsync`'s options: the lookups may return promises. */
+export interface StripeEventAsyncOptions<P extends RefundProvider = RefundProvider> {
+  provider: P;
+  conversionId: (source: StripeSource) => string | undefined | Promise<string | undefined>;
+  customer?: (source: StripeSource) => Customer | undefined | Promise<Customer | undefined>;
 }
 
 /**
@@ -110,71 +114,109 @@ const REFCAMPAIGN_PARTIAL =
  * turn into a refund, with why. Handles `refund.created`, `refund.updated`,
  * `refund.failed`, `charge.refund.updated`, `charge.refunded`, `charge.dispute.created`,
  * `charge.dispute.funds_withdrawn` and `charge.dispute.closed` (a skip: a reversal is never
- * undone); any other type resolves to one skip and no items.
+ * undone); any other type gives one skip and no items. The lookups are called only for
+ * refunds that will become items.
  *
- * Async because `conversionId` and `customer` usually look the payment up in the merchant's
- * database; they are called only for refunds that will become items.
- *
- * Rejects with `ValidationError` when the event is not a Stripe event of the documented shape
- * (naming the field), or a lookup returns something other than what it must.
+ * Synchronous, like `stripe.webhooks.constructEvent`; for lookups that return promises (a
+ * database query), `refundsFromStripeEventAsync`. Throws `ValidationError` when the event is not
+ * a Stripe event of the documented shape (naming the field), or a lookup returns something other
+ * than what it must.
  */
-export async function refundsFromStripeEvent<P extends RefundProvider>(
-  event: unknown,
-  options: StripeEventOptions<P>,
-): Promise<StripeEventRefunds<P>> {
-  const { provider, conversionId, customer } = parseOptions(options);
+export function refundsFromStripeEvent<P extends RefundProvider>(event: unknown, options: StripeEventOptions<P>): StripeEventRefunds<P> {
+  const prepared = prepare(event, options, 'refundsFromStripeEvent');
+  for (const candidate of prepared.candidates) {
+    const id = notAPromise(prepared.conversionId(candidate.source), 'conversionId');
+    add(prepared, candidate, id, prepared.needsLead ? notAPromise(prepared.customer?.(candidate.source), 'customer') : undefined);
+  }
+  // The items carry the caller's own provider object, so their type is the caller's P.
+  return { items: prepared.items as StripeRefundItem<P>[], skipped: prepared.skipped };
+}
+
+/** `refundsFromStripeEvent` for lookups that may return promises: resolves to the same `{ items, skipped }`. */
+export async function refundsFromStripeEventAsync<P extends RefundProvider>(event: unknown, options: StripeEventAsyncOptions<P>): Promise<StripeEventRefunds<P>> {
+  const prepared = prepare(event, options, 'refundsFromStripeEventAsync');
+  for (const candidate of prepared.candidates) {
+    const id = await prepared.conversionId(candidate.source);
+    add(prepared, candidate, id, prepared.needsLead ? await prepared.customer?.(candidate.source) : undefined);
+  }
+  return { items: prepared.items as StripeRefundItem<P>[], skipped: prepared.skipped };
+}
+
+interface Prepared {
+  call: string;
+  provider: RefundProvider;
+  conversionId: StripeEventAsyncOptions['conversionId'];
+  customer: StripeEventAsyncOptions['customer'];
+  /** FirstPromoter needs the lead; no other vendor is asked for it. */
+  needsLead: boolean;
+  candidates: Candidate[];
+  items: StripeRefundItem[];
+  skipped: StripeSkipped[];
+}
+
+function prepare(event: unknown, options: StripeEventAsyncOptions, call: string): Prepared {
+  const { provider, conversionId, customer } = parseOptions(options, call);
   const { type, data } = parseInput(stripeEventSchema, event, 'Invalid Stripe event');
   const skipped: StripeSkipped[] = [];
   const candidates = plan(type, data.object, provider.provider, skipped);
-
-  const items: StripeRefundItem<P>[] = [];
-  for (const candidate of candidates) {
-    const id = await conversionId(candidate.source);
-    if (id === undefined) {
-      skipped.push({ reason: `${candidate.label}: conversionId() found no conversion for it, so there is no commission to reverse` });
-      continue;
-    }
-    if (typeof id !== 'string' || id.trim() === '') {
-      throw new ValidationError([{ path: 'conversionId', message: `must return a conversion id or undefined, returned ${JSON.stringify(id) ?? typeof id}` }], {
-        context: 'refundsFromStripeEvent()',
-      });
-    }
-    let lead: Customer | undefined;
-    if (provider.provider === 'firstpromoter') {
-      const found = customer ? await customer(candidate.source) : undefined;
-      if (found === undefined) {
-        skipped.push({
-          reason: `${candidate.label}: FirstPromoter needs the lead whose commission is reversed; ${customer ? 'customer() returned undefined' : 'pass customer: (source) => ({ email }) or ({ uid })'}`,
-        });
-        continue;
-      }
-      const issues: ValidationIssue[] = [];
-      lead = validateField(customerSchema, found, 'customer', issues);
-      if (!lead) throw new ValidationError(issues, { context: 'refundsFromStripeEvent(): customer() returned an invalid lead', provider: 'firstpromoter' });
-    }
-    items.push({
-      provider,
-      conversionId: id,
-      ...(candidate.amount && { amount: candidate.amount }),
-      refundId: candidate.refundId,
-      ...(TAKES_REASON.has(provider.provider) && { reason: candidate.reason }),
-      ...(TAKES_DATE.has(provider.provider) && candidate.created !== undefined && { refundedAt: new Date(candidate.created * 1000).toISOString() }),
-      ...(lead && { customer: lead }),
-    });
-  }
-  return { items, skipped };
+  return { call, provider, conversionId, customer, needsLead: provider.provider === 'firstpromoter', candidates, items: [], skipped };
 }
 
-function parseOptions<P extends RefundProvider>(options: StripeEventOptions<P>): StripeEventOptions<P> {
+function notAPromise<T>(value: T | Promise<T>, path: string): T {
+  if (typeof (value as { then?: unknown } | null | undefined)?.then === 'function') {
+    throw new ValidationError(
+      [{ path, message: 'returned a promise: refundsFromStripeEvent is synchronous; for a lookup that queries a database, call refundsFromStripeEventAsync' }],
+      { context: 'refundsFromStripeEvent()' },
+    );
+  }
+  return value as T;
+}
+
+/** One candidate, its lookups done: an item, or a skip. */
+function add(prepared: Prepared, candidate: Candidate, id: unknown, found: unknown): void {
+  const { provider, call } = prepared;
+  if (id === undefined) {
+    prepared.skipped.push({ reason: `${candidate.label}: conversionId() found no conversion for it, so there is no commission to reverse` });
+    return;
+  }
+  if (typeof id !== 'string' || id.trim() === '') {
+    throw new ValidationError([{ path: 'conversionId', message: `must return a conversion id or undefined, returned ${JSON.stringify(id) ?? typeof id}` }], {
+      context: `${call}()`,
+    });
+  }
+  let lead: Customer | undefined;
+  if (prepared.needsLead) {
+    if (found === undefined) {
+      prepared.skipped.push({
+        reason: `${candidate.label}: FirstPromoter needs the lead whose commission is reversed; ${prepared.customer ? 'customer() returned undefined' : 'pass customer: (source) => ({ email }) or ({ uid })'}`,
+      });
+      return;
+    }
+    const issues: ValidationIssue[] = [];
+    lead = validateField(customerSchema, found, 'customer', issues);
+    if (!lead) throw new ValidationError(issues, { context: `${call}(): customer() returned an invalid lead`, provider: 'firstpromoter' });
+  }
+  prepared.items.push({
+    provider,
+    conversionId: id,
+    ...(candidate.amount && { amount: candidate.amount }),
+    refundId: candidate.refundId,
+    ...(TAKES_REASON.has(provider.provider) && { reason: candidate.reason }),
+    ...(TAKES_DATE.has(provider.provider) && candidate.created !== undefined && { refundedAt: new Date(candidate.created * 1000).toISOString() }),
+    ...(lead && { customer: lead }),
+  });
+}
+
+function parseOptions(options: StripeEventAsyncOptions, call: string): StripeEventAsyncOptions {
   const problems: { path: string; message: string }[] = [];
-  const value = options as Partial<StripeEventOptions<P>> | null | undefined;
+  const value = options as Partial<StripeEventAsyncOptions> | null | undefined;
   const provider = value?.provider as { specificationVersion?: unknown; provider?: unknown } | undefined;
   if (typeof provider !== 'object' || provider === null || provider.specificationVersion !== 'v1') {
     problems.push({ path: 'provider', message: 'must be a provider from createAffixo(), createAffonso(), createRefCampaign() or createFirstPromoter()' });
   }
   if (typeof value?.conversionId !== 'function') problems.push({ path: 'conversionId', message: 'must be a function (source) => conversion id or undefined' });
   if (value?.customer !== undefined && typeof value.customer !== 'function') problems.push({ path: 'customer', message: 'must be a function (source) => { email } or { uid }' });
-  if (problems.length > 0) throw new ValidationError(problems, { context: 'Invalid refundsFromStripeEvent() options' });
+  if (problems.length > 0) throw new ValidationError(problems, { context: `Invalid ${call}() options` });
   return options;
 }
 

@@ -360,7 +360,7 @@ await check('edge runtime VM (no process, Buffer, require or eval): refund() →
   const edge = await vm.evaluate(`(async () => {
     const event = await clawback.verifyWebhook('refcampaign', { payload: ${JSON.stringify(payload)}, headers: new Headers({ 'X-RefCampaign-Signature': ${JSON.stringify(header)} }), secret: 'whsec_edge' });
     const sync = clawback.verifyWebhookSignature({ secret: 'whsec_edge', payload: new TextEncoder().encode(${JSON.stringify(payload)}), header: ${JSON.stringify(header)} });
-    const stripe = await clawback.refundsFromStripeEvent(
+    const stripe = clawback.refundsFromStripeEvent(
       { id: 'evt_1', type: 'refund.created', data: { object: { id: 're_1', amount: 500, currency: 'jpy', status: 'succeeded', charge: 'ch_1' } } },
       { provider: clawback.factories.affonso({ apiKey: 'sk_edge' }), conversionId: () => 'com_1' },
     );

@@ -125,7 +125,7 @@ for (const [format, load] of Object.entries(builds)) {
     const provider = root.createAffonso({ apiKey: 'smoke_key_0001', baseURL });
     const refundObject = { id: 're_1', object: 'refund', amount: 1234, currency: 'kwd', status: 'succeeded', charge: 'ch_1', payment_intent: 'pi_1' };
     const event = { id: 'evt_1', object: 'event', type: 'refund.created', data: { object: refundObject } };
-    const { items, skipped } = await refundsFromStripeEvent(event, { provider, conversionId: async () => 'com_1' });
+    const { items, skipped } = refundsFromStripeEvent(event, { provider, conversionId: () => 'com_1' });
     assert.deepEqual(skipped, []);
     received.length = 0;
     const [outcome] = await root.refundMany(items);
