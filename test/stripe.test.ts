@@ -264,22 +264,27 @@ describe('refundsFromStripeEvent: vendor rules', () => {
     expect(disputed.items).toEqual([{ provider: providers.affixo, conversionId: 'com_1', refundId: 'dp_1' }]);
   });
 
-  it('RefCampaign: a partial refund is skipped with the reason and what to do; a refund of the whole charge is a full refund', async () => {
+  it('RefCampaign: a partial refund is skipped with the reason and what to do; a charge refunded in full is one full refund', () => {
     const options = { provider: providers.refcampaign, conversionId: byCharge };
     const partial = refundsFromStripeEvent(event('charge.refunded', charge({ refunds: { data: [refund()] } })), options);
     expect(partial.items).toEqual([]);
-    expect(partial.skipped[0]?.reason).toMatch(/refunds 1000 of 5000 .*no idempotency key.*refund\(\{ provider, conversionId, amount \}\)/);
+    expect(partial.skipped[0]?.reason).toMatch(/1000 of 5000 .*no idempotency key.*refund\(\{ provider, conversionId, amount \}\)/);
 
-    const whole = charge({ amount_refunded: 5_000, refunded: true, refunds: { data: [refund({ amount: 5_000 })] } });
-    const full = refundsFromStripeEvent(event('charge.refunded', whole), options);
-    expect(full).toEqual({
-      items: [{ provider: providers.refcampaign, conversionId: 'com_1', refundId: 're_1', reason: 'Stripe refund re_1 (requested_by_customer)' }],
-      skipped: [],
-    });
+    // Refunded in full, with or without the refunds listed (API versions from 2022-11-15 leave them out), in one refund or two.
+    const item = { provider: providers.refcampaign, conversionId: 'com_1', refundId: 'ch_1', reason: 'Stripe charge ch_1 refunded in full' };
+    for (const whole of [
+      charge({ amount_refunded: 5_000, refunded: true }),
+      charge({ amount_refunded: 5_000, refunded: true, refunds: { data: [refund({ amount: 5_000 })] } }),
+      charge({ amount_refunded: 5_000, refunded: true, refunds: { data: [refund({ amount: 4_000 }), refund({ id: 're_2' })] } }),
+    ]) {
+      expect(refundsFromStripeEvent(event('charge.refunded', whole), options)).toEqual({ items: [item], skipped: [] });
+    }
 
     const bare = refundsFromStripeEvent(event('refund.created', refund({ amount: 5_000 })), options);
     expect(bare.items).toEqual([]);
-    expect(bare.skipped[0]?.reason).toMatch(/subscribe to charge\.refunded/);
+    expect(bare.skipped[0]?.reason).toMatch(/not expanded\): subscribe to charge\.refunded/);
+    const expanded = refundsFromStripeEvent(event('refund.created', refund({ amount: 5_000, charge: charge({ amount_refunded: 5_000, refunded: true }) })), options);
+    expect(expanded.items).toEqual([item]);
 
     const disputed = refundsFromStripeEvent(event('charge.dispute.created', dispute()), options);
     expect(disputed.items).toEqual([
@@ -420,6 +425,16 @@ describe('refundsFromStripeEvent → refundMany, against the emulator', () => {
     expect(emulator.ledger.refunds({ provider: 'affonso' }).map((entry) => entry.amount)).toEqual([1_000, 1_000]);
     expect(emulator.ledger.refunds({ provider: 'firstpromoter' }).map((entry) => entry.amount)).toEqual([1_000, 1_000]);
     expect(emulator.ledger.conversion('affonso', 'com_1')?.refunded).toBe(2_000);
+  });
+
+  it('RefCampaign and Affixo: a charge refunded in full is one full refund, however often the event comes', async () => {
+    emulator.seed({ refcampaign: [{ id: 'com_1', sale: usd(5_000) }], affixo: [{ id: 'com_1', sale: usd(5_000) }] });
+    const whole = event('charge.refunded', charge({ amount_refunded: 5_000, refunded: true }));
+    for (const provider of [providers.refcampaign, providers.affixo]) {
+      for (let delivery = 0; delivery < 2; delivery++) expect((await run(provider, whole))[0]?.ok).toBe(true);
+    }
+    expect(emulator.ledger.refunds({ provider: 'refcampaign' }).map((entry) => entry.amount)).toEqual([5_000]);
+    expect(emulator.ledger.refunds({ provider: 'affixo' })).toHaveLength(1);
   });
 
   it('a dispute reverses the whole remaining conversion on Affonso, Affixo and RefCampaign, once each', async () => {

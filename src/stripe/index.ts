@@ -106,8 +106,14 @@ const idOf = (reference: string | { id: string } | null | undefined): string | u
 const TAKES_REASON: ReadonlySet<ProviderName> = new Set(['affonso', 'refcampaign']);
 const TAKES_DATE: ReadonlySet<ProviderName> = new Set(['affonso']);
 
-const REFCAMPAIGN_PARTIAL =
-  'RefCampaign partial refunds carry no idempotency key, so a redelivered event (or this one handled twice) would claw back twice. Send it once yourself with refund({ provider, conversionId, amount }) and record that you did, or let RefCampaign record Stripe refunds through its own Stripe integration';
+/** The vendors that get a full refund once a charge is refunded in full, and nothing for a partial refund, and why. */
+type WholeOnly = 'affixo' | 'refcampaign';
+const WHOLE_ONLY: ReadonlySet<ProviderName> = new Set<WholeOnly>(['affixo', 'refcampaign']);
+const WHOLE_ONLY_WHY: Record<WholeOnly, string> = {
+  affixo: 'Affixo reverses whole conversions only (nothing is sent for a partial refund)',
+  refcampaign:
+    'RefCampaign partial refunds carry no idempotency key, so a redelivered event (or this one handled twice) would claw back twice: a partial refund is not sent. To reverse one, send it once yourself with refund({ provider, conversionId, amount }) and record that you did, or let RefCampaign record Stripe refunds through its own Stripe integration',
+};
 
 /**
  * The refunds a verified Stripe event asks for, as `refundMany()` items, and what it does not
@@ -231,7 +237,7 @@ function plan(type: string, object: unknown, provider: ProviderName, skipped: St
   if (type === 'charge.refunded') {
     const charge = parseInput(stripeChargeSchema, object, `Invalid Stripe ${type} event: data.object`);
     const source = sourceOf(type, charge, charge.id, charge.payment_intent);
-    if (provider === 'affixo') return fromFullyRefundedCharge(charge, source, skipped);
+    if (WHOLE_ONLY.has(provider)) return fromFullyRefundedCharge(charge, source, provider, skipped);
     if (!charge.refunds) {
       skipped.push({
         reason: `charge ${charge.id}: this charge.refunded event does not list the charge's refunds (Stripe API versions from 2022-11-15 leave them out), so it cannot tell which refund happened. Subscribe to refund.created and refund.updated instead (and this event can be left out)`,
@@ -285,15 +291,14 @@ function fromRefund(
     skipped.push({ reason: `${label}: ${unsettled(refund.status, eventType)}` });
     return [];
   }
-  const chargeLabel = source.chargeId ?? 'its charge';
-  if (provider === 'affixo') {
+  if (WHOLE_ONLY.has(provider)) {
     if (!charge) {
       skipped.push({
-        reason: `${label}: Affixo reverses whole conversions only, and a ${eventType} event does not say whether ${chargeLabel} is now refunded in full. Subscribe to charge.refunded, which clawback turns into the reversal once the charge is fully refunded`,
+        reason: `${label}: ${WHOLE_ONLY_WHY[provider as WholeOnly]}. Whether ${source.chargeId ?? 'its charge'} is now refunded in full is not in a ${eventType} event (its charge is not expanded): subscribe to charge.refunded, which clawback turns into a full refund once the charge is refunded in full`,
       });
       return [];
     }
-    return fromFullyRefundedCharge(charge, source, skipped);
+    return fromFullyRefundedCharge(charge, source, provider, skipped);
   }
   const money = fromStripeAmount(refund.amount, refund.currency);
   if ('problem' in money) {
@@ -301,29 +306,19 @@ function fromRefund(
     return [];
   }
   const reason = `Stripe refund ${refund.id}${refund.reason ? ` (${refund.reason})` : ''}`;
-  const candidate = { source, refundId: refund.id, reason, created: refund.created, label };
-  if (provider === 'refcampaign') {
-    if (!charge) {
-      skipped.push({
-        reason: `${label}: ${REFCAMPAIGN_PARTIAL}. clawback sends a RefCampaign refund only when it is the whole charge, which a ${eventType} event does not show: subscribe to charge.refunded too`,
-      });
-      return [];
-    }
-    if (refund.amount !== charge.amount) {
-      skipped.push({ reason: `${label}: refunds ${refund.amount} of ${charge.amount} (Stripe units) on ${chargeLabel}. ${REFCAMPAIGN_PARTIAL}` });
-      return [];
-    }
-    return [candidate]; // the whole charge: a full refund, which RefCampaign deduplicates
-  }
-  return [{ ...candidate, amount: money }];
+  return [{ source, refundId: refund.id, reason, created: refund.created, label, amount: money }];
 }
 
-/** Affixo: one reversal of the whole conversion, keyed by the charge, once nothing of it is left. */
-function fromFullyRefundedCharge(charge: StripeChargeSummary, source: StripeSource, skipped: StripeSkipped[]): Candidate[] {
+/**
+ * Affixo and RefCampaign: one full refund of the conversion, keyed by the charge, once Stripe
+ * says nothing of the charge is left (`refunded: true`), however many refunds it took. Before
+ * that, nothing: Affixo cannot take a partial refund, and RefCampaign cannot deduplicate one.
+ */
+function fromFullyRefundedCharge(charge: StripeChargeSummary, source: StripeSource, provider: ProviderName, skipped: StripeSkipped[]): Candidate[] {
   const label = `charge ${charge.id}`;
   if (!charge.refunded) {
     skipped.push({
-      reason: `${label}: ${charge.amount_refunded} of ${charge.amount} (Stripe units) refunded so far. Affixo reverses whole conversions only, so clawback reverses it when the charge is refunded in full (nothing is sent for a partial refund)`,
+      reason: `${label}: ${charge.amount_refunded} of ${charge.amount} (Stripe units) refunded so far. ${WHOLE_ONLY_WHY[provider as WholeOnly]}; clawback sends a full refund when the charge is refunded in full`,
     });
     return [];
   }
