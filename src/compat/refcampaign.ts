@@ -10,13 +10,12 @@
  */
 import * as z from 'zod/mini';
 import { ClawbackError, ValidationError } from '../core/errors.js';
-import { constantTimeEqual } from '../core/hmac.js';
 import { notify } from '../core/hooks.js';
 import { hmacSha256Sync } from '../core/sha256.js';
 import { expected, functionSchema, integer, nonEmptyString, optional, parseInput, strictObject, timeoutSchema } from '../core/validation.js';
 import { createRefCampaign, type RefCampaignProvider } from '../providers/refcampaign/refcampaign-provider.js';
 import { refCampaignAmountSchema, refCampaignExternalIdSchema, refCampaignReasonSchema } from '../providers/refcampaign/refcampaign-schemas.js';
-import { DEFAULT_TOLERANCE_SECONDS, REFCAMPAIGN_WEBHOOK_EVENT_TYPES, epochSeconds, parseSignedHeader, signedMessage } from '../webhooks/signature.js';
+import { DEFAULT_TOLERANCE_SECONDS, REFCAMPAIGN_WEBHOOK_EVENT_TYPES, epochSeconds, matchesAny, parseSignedHeader, signedMessage } from '../webhooks/signature.js';
 
 export interface RefCampaignServerOptions {
   /** Default `https://app.refcampaign.com` (staging: `https://app.test.refcampaign.com`). */
@@ -163,7 +162,5 @@ export function verifyWebhookSignature(params: VerifyWebhookSignatureParams): bo
   const parsed = parseSignedHeader(header);
   if ('problem' in parsed) return false;
   const expectedSignature = hmacSha256Sync(new TextEncoder().encode(secret), signedMessage(parsed.timestamp, payload));
-  let matched = false;
-  for (const candidate of parsed.signatures) matched = constantTimeEqual(expectedSignature, candidate) || matched;
-  return matched && Math.abs(epochSeconds(now) - parsed.timestamp) <= toleranceSeconds;
+  return matchesAny(expectedSignature, parsed.signatures) && Math.abs(epochSeconds(now) - parsed.timestamp) <= toleranceSeconds;
 }

@@ -1,9 +1,9 @@
 import * as z from 'zod/mini';
 import { ValidationError, WebhookVerificationError, type WebhookVerificationCode } from '../core/errors.js';
-import { constantTimeEqual, fromHex, hmacSha256 } from '../core/hmac.js';
+import { hmacSha256 } from '../core/hmac.js';
 import { describeSchemaIssue, expected, integer, isPlainObject, looseObject, nonEmptyString, optional, parseInput, strictObject } from '../core/validation.js';
 import type { ProviderName } from '../spec/refund-provider-v1.js';
-import { DEFAULT_TOLERANCE_SECONDS, epochSeconds, parseSignedHeader, signedMessage, type SignedHeader } from './signature.js';
+import { DEFAULT_TOLERANCE_SECONDS, epochSeconds, hmacFromHex, matchesAny, parseSignedHeader, parseUnixSeconds, signedMessage, type SignedHeader } from './signature.js';
 
 export { WebhookVerificationError, type WebhookVerificationCode } from '../core/errors.js';
 export { DEFAULT_TOLERANCE_SECONDS, REFCAMPAIGN_WEBHOOK_EVENT_TYPES } from './signature.js';
@@ -148,10 +148,7 @@ export async function verifyWebhook(provider: ProviderArgument<WebhookProviderNa
 
   const signed = name === 'refcampaign' ? refCampaignSignature(headers, fail) : affonsoSignature(headers, fail);
   const expectedSignature = await hmacSha256(secret)(signedMessage(signed.timestamp, payload));
-  // Every candidate is compared (no early exit), each in time that does not depend on where it differs.
-  let matched = false;
-  for (const candidate of signed.signatures) matched = constantTimeEqual(expectedSignature, candidate) || matched;
-  if (!matched) {
+  if (!matchesAny(expectedSignature, signed.signatures)) {
     throw fail(
       'signature_mismatch',
       'the signature does not match this body under this secret (a wrong or rotated secret, or a body that was changed on the way, e.g. parsed and re-serialised)',
@@ -209,10 +206,11 @@ function affonsoSignature(headers: WebhookHeaders, fail: Fail): SignedHeader {
   if (timestamp === undefined) {
     throw fail('malformed_signature', 'X-Affonso-Signature has no t=<unix seconds>, and no X-Affonso-Timestamp header came with it');
   }
-  if (!/^\s*\d{1,12}\s*$/.test(timestamp)) throw fail('malformed_signature', 'X-Affonso-Timestamp is not a unix timestamp in seconds');
-  const signature = fromHex(header.trim().replace(/^sha256=/i, ''));
-  if (!signature || signature.length !== 32) throw fail('malformed_signature', 'X-Affonso-Signature is not 64 hex digits (an HMAC-SHA256), optionally "sha256="-prefixed');
-  return { timestamp: Number(timestamp.trim()), signatures: [signature] };
+  const seconds = parseUnixSeconds(timestamp);
+  if (seconds === undefined) throw fail('malformed_signature', 'X-Affonso-Timestamp is not a unix timestamp in seconds');
+  const signature = hmacFromHex(header.trim().replace(/^sha256=/i, ''));
+  if (!signature) throw fail('malformed_signature', 'X-Affonso-Signature is not 64 hex digits (an HMAC-SHA256), optionally "sha256="-prefixed');
+  return { timestamp: seconds, signatures: [signature] };
 }
 
 function parseBody(payload: string | Uint8Array, fail: Fail): unknown {

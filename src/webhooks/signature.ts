@@ -5,7 +5,7 @@
  * synchronous `verifyWebhookSignature`.
  */
 
-import { fromHex } from '../core/hmac.js';
+import { constantTimeEqual, fromHex } from '../core/hmac.js';
 
 const encoder = new TextEncoder();
 
@@ -27,6 +27,28 @@ export interface SignedHeader {
   signatures: Uint8Array[];
 }
 
+/** Unix seconds written as digits (surrounding spaces allowed), or undefined. */
+export function parseUnixSeconds(text: string): number | undefined {
+  const value = text.trim();
+  return /^\d{1,12}$/.test(value) ? Number(value) : undefined;
+}
+
+/** An HMAC-SHA256 written as 64 hex digits, as bytes, or undefined. */
+export function hmacFromHex(text: string): Uint8Array | undefined {
+  const bytes = fromHex(text);
+  return bytes?.length === 32 ? bytes : undefined;
+}
+
+/**
+ * Whether `expected` equals any of `signatures`: every one is compared (no early exit), each in
+ * time that does not depend on where it differs.
+ */
+export function matchesAny(expected: Uint8Array, signatures: readonly Uint8Array[]): boolean {
+  let matched = false;
+  for (const candidate of signatures) matched = constantTimeEqual(expected, candidate) || matched;
+  return matched;
+}
+
 /** `t=…,v1=…[,v1=…]`, or why it is not one. Unknown keys (a future `v2=`) are ignored. */
 export function parseSignedHeader(header: string): SignedHeader | { problem: string } {
   let timestamp: number | undefined;
@@ -37,11 +59,11 @@ export function parseSignedHeader(header: string): SignedHeader | { problem: str
     const key = part.slice(0, separator).trim();
     const value = part.slice(separator + 1).trim();
     if (key === 't') {
-      if (!/^\d{1,12}$/.test(value)) return { problem: 'its t= is not a unix timestamp in seconds' };
-      timestamp = Number(value);
+      timestamp = parseUnixSeconds(value);
+      if (timestamp === undefined) return { problem: 'its t= is not a unix timestamp in seconds' };
     } else if (key === 'v1') {
-      const bytes = fromHex(value);
-      if (!bytes || bytes.length !== 32) return { problem: 'a v1= is not 64 hex digits (an HMAC-SHA256)' };
+      const bytes = hmacFromHex(value);
+      if (!bytes) return { problem: 'a v1= is not 64 hex digits (an HMAC-SHA256)' };
       signatures.push(bytes);
     }
   }
