@@ -53,6 +53,14 @@ function isProvider(value: unknown): value is RefundProvider {
   );
 }
 
+/** A provider object from one of the four factories. */
+export const providerSchema = z.custom<RefundProvider>(isProvider, {
+  error: (issue) =>
+    issue.input === undefined
+      ? 'is required: pass the result of createAffixo(), createAffonso(), createRefCampaign() or createFirstPromoter()'
+      : 'must be a provider from createAffixo(), createAffonso(), createRefCampaign() or createFirstPromoter()',
+});
+
 /** `{ email }` or `{ uid }`: the customer (FirstPromoter "lead") whose commission is reversed. */
 export const customerSchema = z
   .strictObject(
@@ -76,12 +84,7 @@ export const customerSchema = z
  */
 export const refundOptionsSchema = strictObject(
   {
-    provider: z.custom<RefundProvider>(isProvider, {
-      error: (issue) =>
-        issue.input === undefined
-          ? 'is required: pass the result of createAffixo(), createAffonso(), createRefCampaign() or createFirstPromoter()'
-          : 'must be a provider from createAffixo(), createAffonso(), createRefCampaign() or createFirstPromoter()',
-    }),
+    provider: providerSchema,
     conversionId: nonEmptyString(),
     amount: omittable(moneySchema),
     reason: optional(nonEmptyString()),

@@ -1,6 +1,6 @@
 import { ValidationError, type ValidationIssue } from '../core/errors.js';
-import { parseInput, validateField } from '../core/validation.js';
-import { customerSchema, type RefundProvider } from '../refund.js';
+import { expected, functionSchema, looseObject, optional, parseInput, validateField } from '../core/validation.js';
+import { customerSchema, providerSchema, type RefundProvider } from '../refund.js';
 import type { Customer, Money, ProviderName } from '../spec/refund-provider-v1.js';
 import { fromStripeAmount } from './stripe-money.js';
 import {
@@ -161,7 +161,7 @@ interface Prepared {
 }
 
 function prepare(event: unknown, options: StripeEventAsyncOptions, call: string): Prepared {
-  const { provider, conversionId, customer } = parseOptions(options, call);
+  const { provider, conversionId, customer } = parseInput(optionsSchema, options, `Invalid ${call}() options`);
   const { type, data } = parseInput(stripeEventSchema, event, 'Invalid Stripe event');
   const skipped: StripeSkipped[] = [];
   const candidates = plan(type, data.object, provider.provider, skipped);
@@ -213,18 +213,15 @@ function add(prepared: Prepared, candidate: Candidate, id: unknown, found: unkno
   });
 }
 
-function parseOptions(options: StripeEventAsyncOptions, call: string): StripeEventAsyncOptions {
-  const problems: { path: string; message: string }[] = [];
-  const value = options as Partial<StripeEventAsyncOptions> | null | undefined;
-  const provider = value?.provider as { specificationVersion?: unknown; provider?: unknown } | undefined;
-  if (typeof provider !== 'object' || provider === null || provider.specificationVersion !== 'v1') {
-    problems.push({ path: 'provider', message: 'must be a provider from createAffixo(), createAffonso(), createRefCampaign() or createFirstPromoter()' });
-  }
-  if (typeof value?.conversionId !== 'function') problems.push({ path: 'conversionId', message: 'must be a function (source) => conversion id or undefined' });
-  if (value?.customer !== undefined && typeof value.customer !== 'function') problems.push({ path: 'customer', message: 'must be a function (source) => { email } or { uid }' });
-  if (problems.length > 0) throw new ValidationError(problems, { context: `Invalid ${call}() options` });
-  return options;
-}
+/** Unknown keys are kept, as they always were here: only the three read are checked. */
+const optionsSchema = looseObject(
+  {
+    provider: providerSchema,
+    conversionId: functionSchema<StripeEventAsyncOptions['conversionId']>(),
+    customer: optional(functionSchema<StripeEventAsyncOptions['customer']>()),
+  },
+  { error: expected('an options object { provider, conversionId }') },
+);
 
 /** What the event asks for, per the provider's rules; what it cannot do goes to `skipped`. */
 function plan(type: string, object: unknown, provider: ProviderName, skipped: StripeSkipped[]): Candidate[] {
@@ -300,11 +297,8 @@ function fromRefund(
     }
     return fromFullyRefundedCharge(charge, source, provider, skipped);
   }
-  const money = fromStripeAmount(refund.amount, refund.currency);
-  if ('problem' in money) {
-    skipped.push({ reason: `${label}: ${money.problem}. Reverse its commission by hand` });
-    return [];
-  }
+  const money = exactAmount(refund, label, skipped);
+  if (!money) return [];
   const reason = `Stripe refund ${refund.id}${refund.reason ? ` (${refund.reason})` : ''}`;
   return [{ source, refundId: refund.id, reason, created: refund.created, label, amount: money }];
 }
@@ -337,12 +331,17 @@ function fromDispute(dispute: StripeDispute, source: StripeSource, provider: Pro
   const candidate: Candidate = { source, refundId: dispute.id, reason, created: dispute.created, label };
   if (provider !== 'firstpromoter') return [candidate]; // a full reversal of what is left
   // FirstPromoter has no "refund the rest": it takes the disputed amount.
-  const money = fromStripeAmount(dispute.amount, dispute.currency);
-  if ('problem' in money) {
-    skipped.push({ reason: `${label}: ${money.problem}. Reverse its commission by hand` });
-    return [];
-  }
+  const money = exactAmount(dispute, label, skipped);
+  if (!money) return [];
   return [{ ...candidate, amount: money }];
+}
+
+/** The object's amount in ISO minor units, or undefined with the reason in `skipped` (never a rounded amount). */
+function exactAmount(object: { amount: number; currency: string }, label: string, skipped: StripeSkipped[]): Money | undefined {
+  const money = fromStripeAmount(object.amount, object.currency);
+  if (!('problem' in money)) return money;
+  skipped.push({ reason: `${label}: ${money.problem}. Reverse its commission by hand` });
+  return undefined;
 }
 
 function unsettled(status: string | null | undefined, eventType: string): string {
