@@ -56,8 +56,6 @@ export interface WebhookDelivery {
   error?: string;
 }
 
-let eventSequence = 0;
-
 /**
  * The webhook a vendor sends for a refund it applied, or undefined for vendors that send none:
  * RefCampaign `conversion.refunded` (docs.refcampaign.com/docs/api/integration/webhooks, with its
@@ -94,8 +92,8 @@ export function refundWebhook(refund: LedgerRefund, conversion: LedgerConversion
       sales_status: full ? 'refunded' : 'partial_refunded',
       commission_amount: toMajorUnitsNumber(conversion.commission, currency),
     };
-    eventSequence += 1;
-    return { provider: 'affonso', type, body: JSON.stringify({ id: `evt_emulator_${eventSequence}`, type, createdAt: at, data }) };
+    // The ledger's sequence number is unique per applied refund: one event id each.
+    return { provider: 'affonso', type, body: JSON.stringify({ id: `evt_emulator_${refund.sequence}`, type, createdAt: at, data }) };
   }
   return undefined;
 }
