@@ -151,14 +151,17 @@ function limiters(options: EmulatorOptions['rateLimits'] = {}): Record<ProviderN
 /** A stateful stand-in for the four vendors' refund APIs. Mount it with `emulatorHandlers()` (msw) or `startEmulator()`. */
 export function createEmulator(options: EmulatorOptions = {}): Emulator {
   const webhookDeliveries: WebhookDelivery[] = [];
-  const sending = new Set<Promise<void>>();
+  /** Requests being answered and webhooks being sent: what `idle()` waits for. */
+  const inFlight = new Set<Promise<unknown>>();
+  const track = (pending: Promise<unknown>) => {
+    inFlight.add(pending);
+    void pending.finally(() => inFlight.delete(pending)).catch(() => undefined);
+  };
   const webhooks = options.webhooks;
   const ledger = new Ledger(
     webhooks &&
       ((refund, conversion) => {
-        const delivery = deliverRefundWebhook(webhooks, refund, conversion, webhookDeliveries);
-        sending.add(delivery);
-        void delivery.finally(() => sending.delete(delivery));
+        track(deliverRefundWebhook(webhooks, refund, conversion, webhookDeliveries));
       }),
   );
   const faults = new FaultQueue();
@@ -204,7 +207,6 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   /** Whether the fault replaces the vendor's answer (rather than only delaying or re-labelling it). */
   const failsNow = (fault: Fault): boolean => fault.reset === true || fault.status !== undefined;
 
-  const inFlight = new Set<Promise<EmulatorOutcome>>();
   async function answer(provider: ProviderName, request: Request): Promise<EmulatorOutcome> {
     counts.requests[provider] += 1;
     const conversionId = faults.wantsConversionId(provider) ? await conversionIdOf(provider, request) : undefined;
@@ -230,12 +232,11 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     inject: (fault) => faults.add(fault),
     handle(provider, request) {
       const pending = answer(provider, request);
-      inFlight.add(pending);
-      void pending.finally(() => inFlight.delete(pending)).catch(() => undefined);
+      track(pending);
       return pending;
     },
     async idle() {
-      while (inFlight.size > 0 || sending.size > 0) await Promise.allSettled([...inFlight, ...sending]);
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
     },
     providers(baseURLs = {}) {
       // The first key each vendor accepts, with the emulator's base URL when mounted on loopback.
