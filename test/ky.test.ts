@@ -71,6 +71,29 @@ describe("a caller's ky instance", () => {
     ]);
   });
 
+  it('sees the JSON body in its request hooks, on every attempt, and the vendor gets those very bytes', async () => {
+    // Without a caller's instance clawback gives ky no body and its fetch sends it (a speed-up);
+    // with one, the body must stay in ky's Request, since hooks like this one read it.
+    const server = await affonso([503, 200]);
+    const hookBodies: string[] = [];
+    const read = async (request: Request) => void hookBodies.push(await request.clone().text());
+    const provider = createAffonso({
+      apiKey: KEY,
+      baseURL: server.url,
+      rateLimit: false,
+      ky: ky.create({ hooks: { beforeRequest: [({ request }) => read(request)], beforeRetry: [({ request }) => read(request)] } }),
+    });
+    await refund({ provider, conversionId: 'com_1', amount: { value: 4_950, currency: 'USD' }, idempotencyKey: 'k-body' });
+    const sent = JSON.stringify({ amount: 49.5, currency: 'USD', external_event_id: 'k-body' });
+    expect(hookBodies).toEqual([sent, sent]);
+    expect(server.received.map((request) => request.body)).toEqual([sent, sent]);
+
+    // The same call without a caller's instance: the same bytes on each attempt.
+    const plain = await affonso([503, 200]);
+    await refund({ provider: createAffonso({ apiKey: KEY, baseURL: plain.url, rateLimit: false }), conversionId: 'com_1', amount: { value: 4_950, currency: 'USD' }, idempotencyKey: 'k-body' });
+    expect(plain.received.map((request) => request.body)).toEqual([sent, sent]);
+  });
+
   it("can read the answer in afterResponse (clawback has already read the body, within its limit)", async () => {
     const server = await affonso([200]);
     const bodies: unknown[] = [];
