@@ -37,8 +37,8 @@ export default defineConfig([
     treeshake: true,
     // ky 2 ships ESM only. `require('ky')` works through require(esm), but on Node 22.12 (the
     // engines floor) every load then prints an ExperimentalWarning: the CJS build carries its
-    // own copy of ky instead. The ESM build imports the package.
-    noExternal: ['ky'],
+    // own copy of ky instead (and of @noble/hashes, ESM only too). The ESM build imports the packages.
+    noExternal: ['ky', '@noble/hashes'],
   },
   {
     // `npx clawback`: CommonJS, so the CommonJS libraries it bundles (cli-progress) can require

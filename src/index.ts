@@ -51,7 +51,7 @@ export {
 export type { KyInstanceLike, ProviderSettings } from './core/settings.js';
 export type { Logger, ObservabilitySettings, RequestEvent, ResponseEvent } from './core/hooks.js';
 export type { RateLimit } from './core/rate-limiter.js';
-export type { FetchFunction } from './core/http.js';
+export type { FetchFunction } from './core/transport-types.js';
 export type { Schema } from './core/validation.js';
 export type {
   CallOptions,

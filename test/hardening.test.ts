@@ -10,7 +10,7 @@ import {
   refund,
   type FetchFunction,
 } from '../src/index.js';
-import { MAX_RESPONSE_BYTES } from '../src/core/http.js';
+import { MAX_RESPONSE_BYTES } from '../src/core/response-body.js';
 import { SlidingWindowLimiter } from '../src/core/rate-limiter.js';
 import { hang, json, mockPost, useVendorMock } from './support/vendor-mock.js';
 import { vendors } from './support/vendors.js';

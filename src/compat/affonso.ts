@@ -20,7 +20,7 @@ import {
   type ClawbackErrorDetails,
 } from '../core/errors.js';
 import type * as z from 'zod/mini';
-import type { FetchFunction } from '../core/http.js';
+import type { FetchFunction } from '../core/transport-types.js';
 import { expected, functionSchema, isPlainObject, maxRetriesSchema, nonEmptyString, optional, parseInput, strictObject, timeoutSchema } from '../core/validation.js';
 import { createAffonso, type AffonsoProvider } from '../providers/affonso/affonso-provider.js';
 import type { AffonsoConversion, AffonsoRefundBody } from '../providers/affonso/affonso-schemas.js';

@@ -8,10 +8,11 @@
  * deduplicate one) is never repeated after a failure that may have applied it, `Retry-After` is
  * honoured, and no error string shows the key, even when RefCampaign echoes it.
  */
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha256 } from '@noble/hashes/sha2.js';
 import * as z from 'zod/mini';
 import { ClawbackError, ValidationError } from '../core/errors.js';
 import { notify } from '../core/hooks.js';
-import { hmacSha256Sync } from '../core/sha256.js';
 import { expected, functionSchema, integer, nonEmptyString, optional, parseInput, strictObject, timeoutSchema } from '../core/validation.js';
 import { createRefCampaign, type RefCampaignProvider } from '../providers/refcampaign/refcampaign-provider.js';
 import { refCampaignAmountSchema, refCampaignExternalIdSchema, refCampaignReasonSchema } from '../providers/refcampaign/refcampaign-schemas.js';
@@ -149,7 +150,8 @@ export interface VerifyWebhookSignatureParams {
  * True when `header` is RefCampaign's signature of `payload` under `secret`, made within
  * `toleranceSeconds` of `now`; false for anything else (a missing or malformed header, a bad
  * input, a mismatch, a stale timestamp), never throwing, as `@refcampaign/sdk`'s is.
- * Synchronous like the SDK's, so it uses clawback's small SHA-256 (Web Crypto is async only);
+ * Synchronous like the SDK's, so the HMAC comes from `@noble/hashes` (audited, synchronous, no
+ * Node built-ins, so it runs on edge runtimes too), not Web Crypto, which is async only;
  * `verifyWebhook('refcampaign', …)` from `clawback/webhooks` says why a check failed and parses
  * the event.
  */
@@ -161,6 +163,6 @@ export function verifyWebhookSignature(params: VerifyWebhookSignatureParams): bo
   if (now !== undefined && !(now instanceof Date) && typeof now !== 'number') return false;
   const parsed = parseSignedHeader(header);
   if ('problem' in parsed) return false;
-  const expectedSignature = hmacSha256Sync(new TextEncoder().encode(secret), signedMessage(parsed.timestamp, payload));
+  const expectedSignature = hmac(sha256, new TextEncoder().encode(secret), signedMessage(parsed.timestamp, payload));
   return matchesAny(expectedSignature, parsed.signatures) && Math.abs(epochSeconds(now) - parsed.timestamp) <= toleranceSeconds;
 }

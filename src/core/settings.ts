@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { ValidationError } from './errors.js';
-import { createTransport, type Credentials, type FetchFunction, type Transport, type VendorErrorInfo } from './http.js';
+import { createTransport, type Credentials, type FetchFunction, type Transport, type VendorErrorInfo } from './transport.js';
 import type { Logger, ObservabilitySettings } from './hooks.js';
 import type { RateLimit } from './rate-limiter.js';
 import { expected, functionSchema, headersSchema, integer, maxRetriesSchema, nonEmptyString, optional, parseInput, strictObject, timeoutSchema } from './validation.js';

@@ -181,12 +181,13 @@ await check('the tarball holds dist, README, CHANGELOG and package.json, nothing
   assert.ok(!listed.some((path) => path.endsWith('.map') && !path.startsWith('dist/')));
 });
 
-await check('the installed package depends on ky 2 and zod 4, and nothing else (the CLI bundles its own)', async () => {
+await check('the installed package depends on ky 2, zod 4 and @noble/hashes 2, and nothing else (the CLI bundles its own)', async () => {
   const installed = JSON.parse(readFileSync(join(app, 'node_modules/clawback/package.json'), 'utf8'));
-  assert.deepEqual(Object.keys(installed.dependencies).sort(), ['ky', 'zod']);
+  assert.deepEqual(Object.keys(installed.dependencies).sort(), ['@noble/hashes', 'ky', 'zod']);
   assert.match(installed.dependencies.ky, /^\^2\./);
   assert.match(installed.dependencies.zod, /^\^4\./);
-  assert.deepEqual(readdirSync(join(app, 'node_modules')).filter((name) => !name.startsWith('.')).sort(), ['clawback', 'ky', 'zod']);
+  assert.match(installed.dependencies['@noble/hashes'], /^\^2\./);
+  assert.deepEqual(readdirSync(join(app, 'node_modules')).filter((name) => !name.startsWith('.')).sort(), ['@noble', 'clawback', 'ky', 'zod']);
 });
 
 // ---- TypeScript projects --------------------------------------------------------------------

@@ -1,5 +1,5 @@
 import type * as z from 'zod/mini';
-import type { VendorErrorInfo, VendorResponse } from '../../core/http.js';
+import type { VendorErrorInfo, VendorResponse } from '../../core/transport-types.js';
 import { hmacSha256, toHex } from '../../core/hmac.js';
 import { createProviderTransport, readCredential, type ProviderSettings } from '../../core/settings.js';
 import { nonEmptyString, oneOf, optional, parseInput, parseNativeCall } from '../../core/validation.js';

@@ -1,5 +1,5 @@
 import type * as z from 'zod/mini';
-import type { VendorErrorInfo, VendorResponse } from '../../core/http.js';
+import type { VendorErrorInfo, VendorResponse } from '../../core/transport-types.js';
 import { createProviderTransport, type ProviderSettings } from '../../core/settings.js';
 import { parseNativeCall } from '../../core/validation.js';
 import type { CallOptions, RefundProviderV1 } from '../../spec/refund-provider-v1.js';
