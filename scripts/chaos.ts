@@ -335,7 +335,7 @@ async function callOnce(op: Op, key: string | undefined): Promise<{ result?: Ref
         await providers.affixo.track.refund({ external_id: op.conversionId });
         return { result: { duplicate: false } };
       case 'refcampaign':
-        return { result: { duplicate: (await providers.refcampaign.conversions.refund({ externalId: op.conversionId })).data.alreadyRefunded === true } };
+        return { result: { duplicate: (await providers.refcampaign.conversions.refund({ externalId: op.conversionId }))?.data?.alreadyRefunded === true } };
       case 'affonso': {
         const major = amount && toMajorUnitsNumber(amount.value, amount.currency);
         const conversion = await providers.affonso.conversions.refund(op.conversionId, {

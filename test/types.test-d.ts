@@ -85,7 +85,7 @@ describe('native call types', () => {
   it('takes each vendor body verbatim and returns its documented response', () => {
     expectTypeOf(affixo.track.refund({ external_id: 'order_1' })).resolves.toEqualTypeOf<{
       [key: string]: unknown;
-      ok: true;
+      ok?: boolean | undefined;
       conversion_id?: string | undefined;
     }>();
     expectTypeOf(affonso.conversions.refund('com_1', { amount: 49.5 })).resolves.toEqualTypeOf<AffonsoConversion>();
@@ -122,7 +122,7 @@ describe('public types come from the public schemas', () => {
 
   it('documented fields clawback does not check are still typed', () => {
     expectTypeOf<AffonsoConversion['sale_amount']>().toEqualTypeOf<number | null | undefined>();
-    expectTypeOf<AffonsoConversion['sales_status']>().toEqualTypeOf<string>();
+    expectTypeOf<AffonsoConversion['sales_status']>().toEqualTypeOf<string | undefined>();
     expectTypeOf<NonNullable<FirstPromoterRefundResponse['reward']>['amount']>().toEqualTypeOf<number | undefined>();
   });
 });

@@ -107,12 +107,13 @@ export class RefCampaignServer {
   async refundConversion(params: RefundConversionParams): Promise<RefundConversionResult> {
     const { orderId, amount, reason } = parseInput(paramsSchema, params, 'Invalid refundConversion() params', 'refcampaign');
     try {
-      const { data } = await this.#provider.conversions.refund({
+      const answer = await this.#provider.conversions.refund({
         externalId: orderId,
         ...(amount === undefined ? {} : { amount }),
         ...(reason === undefined ? {} : { reason }),
       });
-      return { ...data, success: true };
+      // RefCampaign documents no 200 body: what its envelope's data holds, when it sent one.
+      return { ...answer?.data, success: true };
     } catch (error) {
       if (!ClawbackError.isInstance(error) || ValidationError.isInstance(error)) throw error;
       const onError = this.#onError;

@@ -87,12 +87,17 @@ export interface Transport {
   /**
    * Validates a 2xx body against the vendor's documented schema, or throws
    * `ResponseValidationError`. Returns the body as received (secrets redacted): a "__proto__"
-   * key stays data, and nothing is renamed, reordered or dropped.
+   * key stays data, and nothing is renamed, reordered or dropped. `meaningless` names a
+   * documented field whose value the vendor's document gives no meaning (Affixo `"ok": false`):
+   * the call then fails, flagged ambiguous, quoting what the vendor sent.
    */
-  parse<T>(schema: Schema<T>, response: VendorResponse, request: VendorRequest): T;
+  parse<T>(schema: Schema<T>, response: VendorResponse, request: VendorRequest, meaningless?: Meaningless<T>): T;
   /** `post` then `parse`: the whole call for a vendor without quirks between the two. */
-  send<T>(request: VendorRequest, schema: Schema<T>): Promise<{ data: T; response: VendorResponse }>;
+  send<T>(request: VendorRequest, schema: Schema<T>, meaningless?: Meaningless<T>): Promise<{ data: T; response: VendorResponse }>;
 }
+
+/** The documented field of a 2xx body whose value the document gives no meaning (`"ok": false`), or undefined. */
+export type Meaningless<T> = (body: T) => string | undefined;
 
 /** A vendor's answer as clawback read it: bounded, redacted, parsed. */
 export interface Answer extends VendorResponse {

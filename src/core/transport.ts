@@ -10,6 +10,7 @@ import {
   CALL,
   releaseSlot,
   type Call,
+  type Meaningless,
   type Prepared,
   type Transport,
   type TransportConfig,
@@ -23,6 +24,14 @@ import { VERSION } from '../version.js';
 
 export type { Credentials, FetchFunction, Transport, TransportConfig, VendorErrorInfo, VendorRequest, VendorResponse } from './transport-types.js';
 export { MAX_RESPONSE_BYTES };
+
+const MAX_QUOTE = 500;
+
+/** A body as a message quotes it: JSON, cut short when long (secrets were redacted when it was read). */
+function quote(body: unknown): string {
+  const text = typeof body === 'string' ? body : (JSON.stringify(body) ?? String(body));
+  return text.length > MAX_QUOTE ? `${text.slice(0, MAX_QUOTE)}…` : text;
+}
 
 /** Lower-cased names, so the fixed headers (lower-case too) replace any of the same name. */
 function lowerCaseNames(headers: Record<string, string>): Record<string, string> {
@@ -139,7 +148,7 @@ export function createTransport(config: TransportConfig): Transport {
     }
   }
 
-  function parse<T>(schema: Schema<T>, response: VendorResponse, request: VendorRequest): T {
+  function parse<T>(schema: Schema<T>, response: VendorResponse, request: VendorRequest, meaningless?: Meaningless<T>): T {
     if (response.oversized) {
       throw new ResponseValidationError(
         `${vendor} answered ${response.status} with a body over ${MAX_RESPONSE_BYTES} bytes, which clawback does not read.${outcomeNote(request)}`,
@@ -147,24 +156,32 @@ export function createTransport(config: TransportConfig): Transport {
       );
     }
     const result = schema.safeParse(response.body);
-    if (result.success) return response.body as T;
+    const odd = result.success ? meaningless?.(response.body as T) : undefined;
+    if (result.success && odd === undefined) return response.body as T;
     const info = config.readError(response.body);
     const declaredFailure = info.code !== undefined || info.message !== undefined;
-    const issues = result.error.issues.map((issue) => ({
-      path: issue.path.map(String).join('.') || '(body)',
-      message: describeSchemaIssue(issue),
-    }));
-    const what = declaredFailure
-      ? `reported a failure (${[info.code, info.message].filter(Boolean).join(': ')})`
-      : `sent a body that does not match its documented schema (${issues.map((i) => `${i.path}: ${i.message}`).join('; ')})`;
-    const earlier = declaredFailure && response.earlierAmbiguous ? ` An earlier attempt of this call may have applied the refund (it ended in ${response.earlierAmbiguous}).` : '';
-    throw new ResponseValidationError(`${vendor} answered ${response.status} but ${what}.${declaredFailure ? earlier : outcomeNote(request)}`, {
-      ...responseDetails(response, request),
-      code: info.code,
-      requestId: info.requestId ?? response.requestId,
-      retryable: !declaredFailure && request.dedupes,
-      ambiguous: !declaredFailure || earlier !== '',
-      issues,
+    const issues = result.success
+      ? [{ path: '(body)', message: `${odd} has no documented meaning` }]
+      : result.error.issues.map((issue) => ({
+          path: issue.path.map(String).join('.') || '(body)',
+          message: describeSchemaIssue(issue),
+        }));
+    const details = { ...responseDetails(response, request), code: info.code, requestId: info.requestId ?? response.requestId, issues };
+    if (declaredFailure) {
+      const earlier = response.earlierAmbiguous ? ` An earlier attempt of this call may have applied the refund (it ended in ${response.earlierAmbiguous}).` : '';
+      throw new ResponseValidationError(
+        `${vendor} answered ${response.status} but reported a failure (${[info.code, info.message].filter(Boolean).join(': ')}).${earlier}`,
+        { ...details, retryable: false, ambiguous: earlier !== '' },
+      );
+    }
+    const what =
+      odd === undefined
+        ? `but sent a body that does not match its documented schema (${issues.map((i) => `${i.path}: ${i.message}`).join('; ')})`
+        : `with ${odd}, which its documentation gives no meaning (it sent ${quote(response.body)})`;
+    throw new ResponseValidationError(`${vendor} answered ${response.status} ${what}.${outcomeNote(request)}`, {
+      ...details,
+      retryable: request.dedupes,
+      ambiguous: true,
     });
   }
 
@@ -187,9 +204,9 @@ export function createTransport(config: TransportConfig): Transport {
     };
   }
 
-  async function send<T>(request: VendorRequest, schema: Schema<T>) {
+  async function send<T>(request: VendorRequest, schema: Schema<T>, meaningless?: Meaningless<T>) {
     const response = await post(request);
-    return { data: parse(schema, response, request), response };
+    return { data: parse(schema, response, request, meaningless), response };
   }
 
   return { post, parse, send };

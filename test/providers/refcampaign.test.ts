@@ -191,8 +191,8 @@ describe('refcampaign.conversions.refund (native)', () => {
     const calls = mockPost(URL, ok());
     const response = await createRefCampaign({ apiKey: KEY }).conversions.refund({ externalId: 'order_1', amount: 250 });
     expect(calls[0]?.rawBody).toBe('{"externalId":"order_1","amount":250}');
-    expect(response.data.alreadyRefunded).toBe(false);
-    expect(response.meta?.requestId).toBe('req_rc_1');
+    expect(response?.data?.alreadyRefunded).toBe(false);
+    expect(response?.meta?.requestId).toBe('req_rc_1');
   });
 
   it('takes reason, as @refcampaign/sdk 3.x sends it', async () => {

@@ -79,7 +79,7 @@ export function createAffixo(settings: AffixoSettings = {}): AffixoProvider {
       idempotencyKey,
       options,
     };
-    return transport.send(request, affixoRefundResponseSchema);
+    return transport.send(request, affixoRefundResponseSchema, (answer) => (answer.ok === false ? '"ok": false' : undefined));
   };
 
   return {

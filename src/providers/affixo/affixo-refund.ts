@@ -25,7 +25,9 @@ export async function refundWithAffixo(call: RefundCall, send: AffixoSend): Prom
   );
   const warnings = unsupportedOptionWarnings(call, notSent);
 
-  const { response } = await send({ external_id: call.conversionId }, call, call.idempotencyKey);
+  const { data, response } = await send({ external_id: call.conversionId }, call, call.idempotencyKey);
+  // The document's 200 is "Conversion reversed", ok optional: its absence does not undo that.
+  if (data.ok === undefined) warnings.push('ok was not in Affixo\'s answer: its 200 ("Conversion reversed") is taken as the reversal');
   return {
     provider: 'affixo',
     conversionId: call.conversionId,

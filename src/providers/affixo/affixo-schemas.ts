@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { literalTrue, looseObject, nonEmptyString, strictObject } from '../../core/validation.js';
+import { looseObject, nonEmptyString, strictObject } from '../../core/validation.js';
 
 // POST https://go.affixo.dev/v1/track/refund
 // https://docs.affixo.dev/api-reference/tracking/reverse-a-conversion.md
@@ -10,9 +10,13 @@ export const affixoRefundBodySchema = strictObject(
   { error: 'must be an object like { external_id }' },
 );
 
-/** 200 "Conversion reversed". */
+/**
+ * 200 "Conversion reversed": `{ ok: boolean, conversion_id: string }`, neither required by the
+ * document, so neither is here. `ok: false` under a 200 is a value the document gives no meaning:
+ * the provider reports it as an ambiguous failure (the reversal may have happened).
+ */
 export const affixoRefundResponseSchema = looseObject({
-  ok: literalTrue,
+  ok: z.optional(z.boolean()),
   conversion_id: z.optional(z.string()),
 });
 

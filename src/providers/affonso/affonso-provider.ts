@@ -116,7 +116,7 @@ export function createAffonso(settings: AffonsoSettings = {}): AffonsoProvider {
       idempotencyKey: body.external_event_id,
       options,
     };
-    return transport.send(request, affonsoRefundResponseSchema);
+    return transport.send(request, affonsoRefundResponseSchema, (answer) => (answer.success === false ? '"success": false' : undefined));
   };
 
   return {

@@ -9,7 +9,7 @@ import { affonsoConversionIdSchema } from './affonso-schemas.js';
 const notSent = { customer: 'Affonso identifies the conversion by its id alone' };
 
 /** Affonso reports the conversion's state after the refund in `sales_status`. */
-function statusFromSalesStatus(salesStatus: string): RefundStatus {
+function statusFromSalesStatus(salesStatus: string | undefined): RefundStatus {
   if (salesStatus === 'refunded') return 'refunded';
   if (salesStatus === 'partial_refunded') return 'partially_refunded';
   return 'accepted';
@@ -46,6 +46,10 @@ export async function refundWithAffonso(call: RefundCall, send: AffonsoSend): Pr
     call,
   );
   const conversion = data.data;
+  // The page shows sales_status in its example only: without it the refund is still applied.
+  if (conversion.sales_status === undefined) {
+    warnings.push("data.sales_status was not in Affonso's answer, so whether anything is left to refund is not known");
+  }
   return {
     provider: 'affonso',
     conversionId: call.conversionId,

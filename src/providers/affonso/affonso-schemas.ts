@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { documented, isIsoDateTime, literalTrue, looseObject, matches, nonEmptyString, omittable, optional, strictObject } from '../../core/validation.js';
+import { documented, isIsoDateTime, looseObject, matches, nonEmptyString, omittable, optional, strictObject } from '../../core/validation.js';
 
 // POST https://api.affonso.io/v1/conversions/{id}/refund
 // https://docs.affonso.io/api/endpoint/conversions/refund
@@ -32,16 +32,17 @@ const nullableString = () => documented<string | null>();
 const nullableNumber = () => documented<number | null>();
 
 /**
- * The conversion object. Checked: `id`, `status`, `sales_status` and `replayed`, which the
- * mapping reads. Every other documented field is `documented()`: typed, never checked, so a
- * change in one cannot turn a refund Affonso applied into an error.
+ * The conversion object. The reference page lists its fields only in an example, so none is
+ * required. Checked when present: `sales_status` and `replayed`, which the mapping reads. Every
+ * other documented field is `documented()`: typed, never checked, so a change in one cannot turn
+ * a refund Affonso applied into an error.
  */
 export const affonsoConversionSchema = looseObject({
-  id: z.string(),
+  id: documented<string>(),
   /** pending, pending_manual_approval, ready_for_payment, processing_payout, paid, declined, refunded, dispute */
-  status: z.string(),
+  status: documented<string>(),
   /** open, complete, trialing, failed, refunded, partial_refunded */
-  sales_status: z.string(),
+  sales_status: z.optional(z.string()),
   /** True when Affonso replayed an earlier refund with the same `external_event_id` (seen in @affonso/sdk). */
   replayed: z.optional(z.boolean()),
   referral_id: nullableString(),
@@ -63,8 +64,14 @@ export const affonsoConversionSchema = looseObject({
   updated_at: nullableString(),
 });
 
+/**
+ * "The response returns the updated conversion object": `success` ("Always true for successful
+ * responses") and `data`. A `success: false` under a 2xx is a failure (@affonso/sdk reads it so):
+ * with Affonso's error envelope it is reported as that error; without one, as an ambiguous
+ * failure quoting the body.
+ */
 export const affonsoRefundResponseSchema = looseObject({
-  success: literalTrue,
+  success: z.boolean(),
   data: affonsoConversionSchema,
 });
 
@@ -86,7 +93,7 @@ export const affonsoErrorSchema = looseObject({
 });
 
 export type AffonsoRefundBody = z.input<typeof affonsoRefundBodySchema>;
-/** The conversion as documented; only `id`, `status`, `sales_status` and `replayed` are checked at run time. */
+/** The conversion as documented (no field promised); only `sales_status` and `replayed` are checked at run time. */
 export type AffonsoConversion = z.output<typeof affonsoConversionSchema>;
 export type AffonsoRefundResponse = z.output<typeof affonsoRefundResponseSchema>;
 export type AffonsoError = z.output<typeof affonsoErrorSchema>;

@@ -91,8 +91,11 @@ export async function refundWithFirstPromoter(call: RefundCall, send: FirstPromo
   try {
     const { data, response } = await send(body, call);
     const reward = data.reward;
+    // The document promises no field of the 200: without a reward the refund is still recorded.
+    const unreported = reward == null ? ["reward was not in FirstPromoter's answer, so the commission change is not known"] : [];
     return {
       ...base,
+      warnings: [...warnings, ...unreported],
       duplicate: false,
       ...(reward?.unit === 'cash' && reward.amount !== undefined ? { commission: { value: reward.amount } } : {}),
       ...(response.requestId === undefined ? {} : { requestId: response.requestId }),

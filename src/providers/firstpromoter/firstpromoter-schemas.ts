@@ -47,12 +47,13 @@ interface FirstPromoterLead {
 }
 
 /**
- * 200 body: the refund event, with its (negative) reward. Checked: `id`, `reward.amount` and
- * `reward.unit`, which the mapping reads; the other documented fields are `documented()`, so a
- * change in one cannot turn an applied refund into an error.
+ * 200 body: the refund event, with its (negative) reward. The document requires none of its
+ * fields. Checked when present: `reward.amount` and `reward.unit`, which the mapping reads; the
+ * other documented fields are `documented()`, so a change in one cannot turn an applied refund
+ * into an error.
  */
 export const firstPromoterRefundResponseSchema = looseObject({
-  id: z.number(),
+  id: documented<number>(),
   type: documented<string>(),
   /** Negative: the refunded amount in the account's currency. */
   amount_cents: documented<number>(),
@@ -82,6 +83,6 @@ export const firstPromoterErrorSchema = looseObject({
 });
 
 export type FirstPromoterRefundBody = z.input<typeof firstPromoterRefundBodySchema>;
-/** The refund event as documented; only `id`, `reward.amount` and `reward.unit` are checked at run time. */
+/** The refund event as documented (no field required); only `reward.amount` and `reward.unit` are checked at run time. */
 export type FirstPromoterRefundResponse = z.output<typeof firstPromoterRefundResponseSchema>;
 export type FirstPromoterError = z.output<typeof firstPromoterErrorSchema>;

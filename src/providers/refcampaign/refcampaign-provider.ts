@@ -73,7 +73,9 @@ export function createRefCampaign(settings: RefCampaignSettings = {}): RefCampai
       idempotencyKey,
       options,
     };
-    return transport.send(request, refCampaignRefundResponseSchema);
+    return transport.send(request, refCampaignRefundResponseSchema, (answer) =>
+      answer?.success === false ? '"success": false' : answer?.data?.success === false ? '"data.success": false' : undefined,
+    );
   };
 
   return {

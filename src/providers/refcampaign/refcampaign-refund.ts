@@ -47,10 +47,15 @@ export async function refundWithRefCampaign(call: RefundCall, send: RefCampaignS
     // after a failure that sent nothing, never "retry with this key".
     call.amount === undefined ? call.idempotencyKey : undefined,
   );
-  const duplicate = data.data.alreadyRefunded === true;
+  const already = data?.data?.alreadyRefunded;
+  const duplicate = already === true;
+  // The page documents no 200 body: without alreadyRefunded the refund is still applied.
+  if (already === undefined) {
+    warnings.push("data.alreadyRefunded was not in RefCampaign's answer, so whether the conversion had already been refunded is not known");
+  }
   // A successful partial refund does not say whether anything is left to refund.
   const status: RefundStatus = duplicate || call.amount === undefined ? 'refunded' : 'accepted';
-  const requestId = data.meta?.requestId ?? response.requestId;
+  const requestId = data?.meta?.requestId ?? response.requestId;
   return {
     provider: 'refcampaign',
     conversionId: call.conversionId,

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { integer, literalTrue, looseObject, nonEmptyString, omittable, strictObject } from '../../core/validation.js';
+import { integer, looseObject, nonEmptyString, omittable, strictObject } from '../../core/validation.js';
 
 // POST https://app.refcampaign.com/api/v1/conversions/refund
 // https://docs.refcampaign.com/docs/api/reference/conversions/postConversionsRefund
@@ -40,18 +40,27 @@ const metaSchema = z.optional(
   }),
 );
 
-/** 200 body, as @refcampaign/sdk reads it (the reference page shows no example). */
-export const refCampaignRefundResponseSchema = looseObject({
-  success: literalTrue,
-  data: looseObject({
-    success: z.optional(literalTrue),
-    conversionId: z.optional(z.string()),
-    /** A second full refund of the same conversion is a no-op and says so here. */
-    alreadyRefunded: z.optional(z.boolean()),
-    message: z.optional(z.string()),
+/**
+ * 200 body. The reference page documents none ("Empty"), so every part of it is optional, and an
+ * empty body is a success too. What is read when present is what @refcampaign/sdk reads:
+ * `{ success: true, data: { success: true, conversionId, alreadyRefunded, message? }, meta }`.
+ * A `success: false` (top level or in `data`) under a 2xx is a failure the page gives no meaning.
+ */
+export const refCampaignRefundResponseSchema = z.optional(
+  looseObject({
+    success: z.optional(z.boolean()),
+    data: z.optional(
+      looseObject({
+        success: z.optional(z.boolean()),
+        conversionId: z.optional(z.string()),
+        /** A second full refund of the same conversion is a no-op and says so here. */
+        alreadyRefunded: z.optional(z.boolean()),
+        message: z.optional(z.string()),
+      }),
+    ),
+    meta: metaSchema,
   }),
-  meta: metaSchema,
-});
+);
 
 /**
  * `{ success: false, error: { code, message, details }, meta: { timestamp, requestId } }`.
