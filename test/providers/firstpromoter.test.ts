@@ -133,11 +133,30 @@ describe('FirstPromoter refund()', () => {
     expect(result).toMatchObject({ duplicate: true, status: 'accepted', idempotencyKey: 'evt_1', raw: body });
   });
 
-  it('keeps a 409 about another event id a ConflictError', async () => {
-    mockPost(URL, json({ message: "The 'refund' event with the id 'someone_else' already exists." }, 409));
-    const error = await refundOneDollar({ idempotencyKey: 'evt_1' }).catch((e: unknown) => e);
+  it.each([
+    ['names another event id', "The 'refund' event with the id 'someone_else' already exists."],
+    ['names no event id', 'Conflict'],
+    ['names this id in other words', "Event 'evt_1' is locked"],
+  ])('a 409 that %s is a ConflictError flagged ambiguous: never re-send it under a new key', async (_, message) => {
+    mockPost(URL, json({ message }, 409));
+    for (const call of [
+      () => refundOneDollar({ idempotencyKey: 'evt_1' }),
+      () => provider().track.refund({ event_id: 'evt_1', amount: '100', email: 'hello@testmintli.com' }),
+    ]) {
+      const error = await (call() as Promise<unknown>).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConflictError);
+      expect(error).toMatchObject({ status: 409, ambiguous: true, retryable: false, idempotencyKey: 'evt_1' });
+      expect((error as Error).message).toBe(
+        `FirstPromoter answered 409: ${message.replace(/\.$/, '')}. FirstPromoter documents a 409 only for a refund whose event_id already exists, and this answer does not say that of this call's event_id ('evt_1'), so the refund may or may not have been recorded. Check the refund at FirstPromoter; do not send it again under a new key, which could refund twice.`,
+      );
+    }
+  });
+
+  it('a 409 naming this event_id stays a plain ConflictError on the native call (refund() reads it as a replay)', async () => {
+    mockPost(URL, json({ message: "The 'refund' event with the id 'evt_1' already exists." }, 409));
+    const error = await provider().track.refund({ event_id: 'evt_1', amount: '100', email: 'hello@testmintli.com' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConflictError);
-    expect(error).toMatchObject({ status: 409, retryable: false });
+    expect(error).toMatchObject({ ambiguous: false, retryable: false });
   });
 
   it('treats 204 No Content as NotFoundError: nothing was recorded', async () => {

@@ -1,5 +1,5 @@
 import type * as z from 'zod/mini';
-import { NotFoundError } from '../../core/errors.js';
+import { ConflictError, NotFoundError } from '../../core/errors.js';
 import type { VendorErrorInfo, VendorResponse } from '../../core/transport-types.js';
 import { createProviderTransport, requireSetting, type ProviderSettings } from '../../core/settings.js';
 import { nonEmptyString, optional, parseNativeCall } from '../../core/validation.js';
@@ -43,6 +43,27 @@ function readFirstPromoterError(body: unknown): VendorErrorInfo {
   return parsed.success ? { code: parsed.data.code, message: parsed.data.message } : {};
 }
 
+/**
+ * FirstPromoter's only documented 409 is "The 'refund' event with the id '…' already exists."
+ * https://docs.firstpromoter.com/api-reference-v2/api-admin/tracking-api/refund
+ */
+export function isReplayOf(error: ConflictError, eventId: string): boolean {
+  const message = (error.body as { message?: unknown } | undefined)?.message;
+  return typeof message === 'string' && message.includes(`'${eventId}'`) && /already exists/i.test(message);
+}
+
+/**
+ * A 409 that is not the documented replay of this event_id: FirstPromoter gives it no meaning, so
+ * whether it recorded the refund is unknown. Flagged ambiguous (not retryable), because a caller
+ * who then re-sends the refund under a new key could refund twice.
+ */
+function unexplainedConflict(error: ConflictError, eventId: string): ConflictError {
+  return new ConflictError(
+    `${error.message.replace(/\.$/, '')}. FirstPromoter documents a 409 only for a refund whose event_id already exists, and this answer does not say that of this call's event_id ('${eventId}'), so the refund may or may not have been recorded. Check the refund at FirstPromoter; do not send it again under a new key, which could refund twice.`,
+    { ...error, cause: error.cause, ambiguous: true, retryable: false },
+  );
+}
+
 export function createFirstPromoter(settings: FirstPromoterSettings = {}): FirstPromoterProvider {
   const transport = createProviderTransport(
     {
@@ -75,7 +96,9 @@ export function createFirstPromoter(settings: FirstPromoterSettings = {}): First
       idempotencyKey: body.event_id,
       options,
     };
-    const response = await transport.post(request);
+    const response = await transport.post(request).catch((error: unknown) => {
+      throw ConflictError.isInstance(error) && !isReplayOf(error, body.event_id) ? unexplainedConflict(error, body.event_id) : error;
+    });
     if (response.status === 204) {
       // Undocumented in the reference, but it is what FirstPromoter answers when no lead or
       // commission matches: nothing was recorded, which a caller must not mistake for success.

@@ -4,7 +4,7 @@ import { currencyExponent } from '../../core/money.js';
 import { assertRefundable, unsupportedOptionWarnings } from '../../core/refund-call.js';
 import { integer, optional, strictObject, validateField } from '../../core/validation.js';
 import type { RefundCall, RefundResult } from '../../spec/refund-provider-v1.js';
-import type { FirstPromoterSend } from './firstpromoter-provider.js';
+import { isReplayOf, type FirstPromoterSend } from './firstpromoter-provider.js';
 
 const firstPromoterOptionsSchema = strictObject(
   {
@@ -20,12 +20,6 @@ const notSent = {
   reason: "FirstPromoter's refund call has no reason field",
   refundedAt: "FirstPromoter's refund call has no refund date field",
 };
-
-/** FirstPromoter's 409 body names the `event_id` that already exists. */
-function isReplayOf(error: ConflictError, eventId: string): boolean {
-  const message = (error.body as { message?: unknown } | undefined)?.message;
-  return typeof message === 'string' && message.includes(`'${eventId}'`) && /already exists/i.test(message);
-}
 
 /**
  * `refund()` on FirstPromoter: the idempotency key → `event_id`, `conversionId` →
