@@ -167,10 +167,10 @@ describe('refundsFromStripeEvent: events', () => {
     const object = charge({ refunds: { object: 'list', data: [refund()], has_more: true } });
     const { items, skipped } = refundsFromStripeEvent(event('charge.refunded', object), { provider: providers.affonso, conversionId: byCharge });
     expect(items).toHaveLength(1);
-    expect(skipped).toEqual([{ reason: expect.stringMatching(/only the first 1 of its refunds.*refund\.created/) }]);
+    expect(skipped).toEqual([{ reason: expect.stringMatching(/only the first 1 of its refunds in this event\. Pass listRefunds.*to have them all/) }]);
   });
 
-  it('charge.dispute.created: a full reversal keyed by the dp_ id, found through the disputed charge', async () => {
+  it('charge.dispute.created: the disputed amount, keyed by the dp_ id, found through the disputed charge', async () => {
     const conversionId = vi.fn(byCharge);
     const { items, skipped } = refundsFromStripeEvent(event('charge.dispute.created', dispute()), { provider: providers.affonso, conversionId });
     expect(skipped).toEqual([]);
@@ -178,6 +178,7 @@ describe('refundsFromStripeEvent: events', () => {
       {
         provider: providers.affonso,
         conversionId: 'com_1',
+        amount: usd(5_000),
         refundId: 'dp_1',
         reason: 'Stripe dispute dp_1 (fraudulent)',
         refundedAt: new Date(CREATED * 1000).toISOString(),
@@ -260,7 +261,8 @@ describe('refundsFromStripeEvent: vendor rules', () => {
     const expanded = refundsFromStripeEvent(event('refund.created', refund({ amount: 4_000, charge: charge({ amount_refunded: 5_000, refunded: true }) })), options);
     expect(expanded.items).toEqual(full.items);
 
-    const disputed = refundsFromStripeEvent(event('charge.dispute.created', dispute()), options);
+    // A dispute of the whole charge (its charge expanded, to tell) is a whole reversal.
+    const disputed = refundsFromStripeEvent(event('charge.dispute.created', dispute({ charge: charge() })), options);
     expect(disputed.items).toEqual([{ provider: providers.affixo, conversionId: 'com_1', refundId: 'dp_1' }]);
   });
 
@@ -286,7 +288,7 @@ describe('refundsFromStripeEvent: vendor rules', () => {
     const expanded = refundsFromStripeEvent(event('refund.created', refund({ amount: 5_000, charge: charge({ amount_refunded: 5_000, refunded: true }) })), options);
     expect(expanded.items).toEqual([item]);
 
-    const disputed = refundsFromStripeEvent(event('charge.dispute.created', dispute()), options);
+    const disputed = refundsFromStripeEvent(event('charge.dispute.created', dispute({ charge: charge() })), options);
     expect(disputed.items).toEqual([
       { provider: providers.refcampaign, conversionId: 'com_1', refundId: 'dp_1', reason: 'Stripe dispute dp_1 (fraudulent)' },
     ]);
@@ -437,20 +439,20 @@ describe('refundsFromStripeEvent → refundMany, against the emulator', () => {
     expect(emulator.ledger.refunds({ provider: 'affixo' })).toHaveLength(1);
   });
 
-  it('a dispute reverses the whole remaining conversion on Affonso, Affixo and RefCampaign, once each', async () => {
+  it('a dispute of the whole charge reverses its amount on Affonso and the whole conversion on Affixo and RefCampaign, once each', async () => {
     emulator.seed({
-      affonso: [{ id: 'com_1', sale: usd(5_000), refunded: 1_000 }],
+      affonso: [{ id: 'com_1', sale: usd(5_000) }],
       affixo: [{ id: 'com_1', sale: usd(5_000) }],
       refcampaign: [{ id: 'com_1', sale: usd(5_000) }],
     });
     for (const provider of [providers.affonso, providers.affixo, providers.refcampaign]) {
       for (const type of ['charge.dispute.created', 'charge.dispute.funds_withdrawn']) {
-        const outcomes = await run(provider, event(type, dispute()));
+        const outcomes = await run(provider, event(type, dispute({ charge: charge() })));
         expect(outcomes[0]?.ok).toBe(true);
       }
     }
     expect(emulator.ledger.conversion('affonso', 'com_1')?.refunded).toBe(5_000);
-    expect(emulator.ledger.refunds({ provider: 'affonso' }).map((entry) => entry.amount)).toEqual([4_000]);
+    expect(emulator.ledger.refunds({ provider: 'affonso' }).map((entry) => entry.amount)).toEqual([5_000]);
     expect(emulator.ledger.refunds({ provider: 'affixo' })).toHaveLength(1);
     expect(emulator.ledger.refunds({ provider: 'refcampaign' })).toHaveLength(1);
   });

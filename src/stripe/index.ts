@@ -2,39 +2,13 @@ import { ValidationError, type ValidationIssue } from '../core/errors.js';
 import { expected, functionSchema, looseObject, optional, parseInput, validateField } from '../core/validation.js';
 import { customerSchema, providerSchema, type RefundProvider } from '../refund.js';
 import type { Customer, Money, ProviderName } from '../spec/refund-provider-v1.js';
-import { fromStripeAmount } from './stripe-money.js';
-import {
-  stripeChargeSchema,
-  stripeDisputeSchema,
-  stripeEventSchema,
-  stripeRefundSchema,
-  type StripeCharge,
-  type StripeChargeSummary,
-  type StripeDispute,
-  type StripeRefund,
-} from './stripe-schemas.js';
+import { stripeEventSchema } from './stripe-schemas.js';
+import { isNeed, plan, type Candidate, type Need, type Step, type StripeLookup, type StripeSkipped, type StripeSource } from './stripe-plan.js';
 
 export { fromStripeAmount } from './stripe-money.js';
 export { stripeChargeSchema, stripeDisputeSchema, stripeEventSchema, stripeRefundSchema } from './stripe-schemas.js';
 export type { StripeCharge, StripeDispute, StripeRefund } from './stripe-schemas.js';
-
-/** What the merchant's lookups are given: the Stripe ids of the money that moved, and the event's object. */
-export interface StripeSource {
-  /** The charge refunded or disputed (`ch_…`); undefined for a refund Stripe ties to no charge. */
-  chargeId: string | undefined;
-  /** Its PaymentIntent (`pi_…`), when it has one. */
-  paymentIntentId: string | undefined;
-  /** The refund (`re_…`), for refund events and each refund of `charge.refunded`. */
-  refundId?: string;
-  /** The dispute (`dp_…`), for dispute events. */
-  disputeId?: string;
-  /** The metadata of the event's object (the Refund, the Charge of `charge.refunded`, the Dispute); `{}` when none. */
-  metadata: Record<string, string>;
-  /** The event's object as received: a Refund, a Charge or a Dispute. */
-  object: StripeRefund | StripeCharge | StripeDispute;
-  /** The event's type, e.g. `refund.created`. */
-  eventType: string;
-}
+export type { StripeSkipped, StripeSource } from './stripe-plan.js';
 
 export interface StripeEventOptions<P extends RefundProvider = RefundProvider> {
   /** The clawback provider the commissions are on (`createAffonso()`, …). */
@@ -49,11 +23,28 @@ export interface StripeEventOptions<P extends RefundProvider = RefundProvider> {
   customer?: (source: StripeSource) => Customer | undefined;
 }
 
-/** `refundsFromStripeEventAsync`'s options: the lookups may return promises. */
+/** `refundsFromStripeEventAsync`'s options: the lookups may return promises, and Stripe can be asked what an event leaves out. */
 export interface StripeEventAsyncOptions<P extends RefundProvider = RefundProvider> {
   provider: P;
   conversionId: (source: StripeSource) => string | undefined | Promise<string | undefined>;
   customer?: (source: StripeSource) => Customer | undefined | Promise<Customer | undefined>;
+  /**
+   * The refunds of a charge: pass `(chargeId) => stripe.refunds.list({ charge: chargeId })` (a
+   * Stripe list or an array of Refunds). On API versions 2022-11-15 to 2024-09-30 a
+   * `charge.refunded` event lists no refunds, and Stripe sent `refund.created` only for refunds
+   * without a charge: with this lookup, such an event becomes one item per succeeded refund,
+   * keyed by its `re_` id, so a later `refund.created` for the same refund is a replay. Called
+   * only for `charge.refunded` events whose refunds are not all in the event, and only for the
+   * vendors that take an amount (Affonso, FirstPromoter).
+   */
+  listRefunds?: (chargeId: string) => unknown;
+  /**
+   * The disputed charge: pass `(chargeId) => stripe.charges.retrieve(chargeId)`. Affixo and
+   * RefCampaign can only reverse a whole conversion, so a dispute is sent to them only when it
+   * covers the whole charge, which a dispute event tells only with its `charge` expanded.
+   * Called only for those two vendors, for disputes whose charge is not expanded.
+   */
+  retrieveCharge?: (chargeId: string) => unknown;
 }
 
 /**
@@ -65,7 +56,7 @@ export interface StripeEventAsyncOptions<P extends RefundProvider = RefundProvid
 export interface StripeRefundItem<P extends RefundProvider = RefundProvider> {
   provider: P;
   conversionId: string;
-  /** Omitted for a full reversal (a dispute; Affixo; a RefCampaign refund of the whole charge). */
+  /** Omitted for a full reversal (Affixo; a RefCampaign refund of the whole charge or a dispute of it). */
   amount?: Money;
   refundId: string;
   /** "Stripe refund re_… (requested_by_customer)": only for vendors that record a reason (Affonso, RefCampaign). */
@@ -75,45 +66,16 @@ export interface StripeRefundItem<P extends RefundProvider = RefundProvider> {
   customer?: Customer;
 }
 
-/** Something in the event that is not turned into a refund, and why, in words a merchant can act on. */
-export interface StripeSkipped {
-  reason: string;
-}
-
 export interface StripeEventRefunds<P extends RefundProvider = RefundProvider> {
   items: StripeRefundItem<P>[];
   skipped: StripeSkipped[];
 }
 
-/** A refund the event asks for, before the merchant's lookups. */
-interface Candidate {
-  source: StripeSource;
-  refundId: string;
-  amount?: Money;
-  reason: string;
-  created: number | undefined;
-  /** The Stripe object named in a skip reason. */
-  label: string;
-}
-
-const REFUND_EVENTS = new Set(['refund.created', 'refund.updated', 'refund.failed', 'charge.refund.updated']);
-const DISPUTE_EVENTS = new Set(['charge.dispute.created', 'charge.dispute.funds_withdrawn']);
-
-const idOf = (reference: string | { id: string } | null | undefined): string | undefined =>
-  reference == null ? undefined : typeof reference === 'string' ? reference : reference.id;
-
 /** The vendors whose refund call records a reason, and a refund date: clawback sends them no field the vendor drops. */
 const TAKES_REASON: ReadonlySet<ProviderName> = new Set(['affonso', 'refcampaign']);
 const TAKES_DATE: ReadonlySet<ProviderName> = new Set(['affonso']);
 
-/** The vendors that get a full refund once a charge is refunded in full, and nothing for a partial refund, and why. */
-type WholeOnly = 'affixo' | 'refcampaign';
-const WHOLE_ONLY: ReadonlySet<ProviderName> = new Set<WholeOnly>(['affixo', 'refcampaign']);
-const WHOLE_ONLY_WHY: Record<WholeOnly, string> = {
-  affixo: 'Affixo reverses whole conversions only (nothing is sent for a partial refund)',
-  refcampaign:
-    'RefCampaign partial refunds carry no idempotency key, so a redelivered event (or this one handled twice) would claw back twice: a partial refund is not sent. To reverse one, send it once yourself with refund({ provider, conversionId, amount }) and record that you did, or let RefCampaign record Stripe refunds through its own Stripe integration',
-};
+const LOOKUPS: readonly StripeLookup[] = ['listRefunds', 'retrieveCharge'];
 
 /**
  * The refunds a verified Stripe event asks for, as `refundMany()` items, and what it does not
@@ -124,28 +86,50 @@ const WHOLE_ONLY_WHY: Record<WholeOnly, string> = {
  * refunds that will become items.
  *
  * Synchronous, like `stripe.webhooks.constructEvent`; for lookups that return promises (a
- * database query), `refundsFromStripeEventAsync`. Throws `ValidationError` when the event is not
+ * database query), and for asking Stripe what an event leaves out (`listRefunds`,
+ * `retrieveCharge`), `refundsFromStripeEventAsync`. Throws `ValidationError` when the event is not
  * a Stripe event of the documented shape (naming the field), or a lookup returns something other
  * than what it must.
  */
 export function refundsFromStripeEvent<P extends RefundProvider>(event: unknown, options: StripeEventOptions<P>): StripeEventRefunds<P> {
+  const asked = LOOKUPS.find((lookup) => (options as unknown as Record<string, unknown> | undefined)?.[lookup] !== undefined);
+  if (asked) {
+    throw new ValidationError([{ path: asked, message: `asks Stripe, which answers asynchronously: pass it to refundsFromStripeEventAsync` }], {
+      context: 'Invalid refundsFromStripeEvent() options',
+    });
+  }
   const prepared = prepare(event, options, 'refundsFromStripeEvent');
-  for (const candidate of prepared.candidates) {
-    const id = notAPromise(prepared.conversionId(candidate.source), 'conversionId');
-    add(prepared, candidate, id, prepared.needsLead ? notAPromise(prepared.customer?.(candidate.source), 'customer') : undefined);
+  for (const step of prepared.steps) {
+    for (const candidate of isNeed(step) ? unanswered(step, prepared.skipped) : [step]) {
+      const id = notAPromise(prepared.conversionId(candidate.source), 'conversionId');
+      add(prepared, candidate, id, prepared.needsLead ? notAPromise(prepared.customer?.(candidate.source), 'customer') : undefined);
+    }
   }
   // The items carry the caller's own provider object, so their type is the caller's P.
   return { items: prepared.items as StripeRefundItem<P>[], skipped: prepared.skipped };
 }
 
-/** `refundsFromStripeEvent` for lookups that may return promises: resolves to the same `{ items, skipped }`. */
+/**
+ * `refundsFromStripeEvent` for lookups that may return promises, and with `listRefunds` and
+ * `retrieveCharge` to ask Stripe what an event leaves out: resolves to the same `{ items, skipped }`.
+ */
 export async function refundsFromStripeEventAsync<P extends RefundProvider>(event: unknown, options: StripeEventAsyncOptions<P>): Promise<StripeEventRefunds<P>> {
   const prepared = prepare(event, options, 'refundsFromStripeEventAsync');
-  for (const candidate of prepared.candidates) {
-    const id = await prepared.conversionId(candidate.source);
-    add(prepared, candidate, id, prepared.needsLead ? await prepared.customer?.(candidate.source) : undefined);
+  for (const step of prepared.steps) {
+    const lookup = isNeed(step) ? prepared.lookups[step.lookup] : undefined;
+    const candidates = !isNeed(step) ? [step] : lookup ? step.resume(await lookup(step.chargeId), prepared.skipped) : unanswered(step, prepared.skipped);
+    for (const candidate of candidates) {
+      const id = await prepared.conversionId(candidate.source);
+      add(prepared, candidate, id, prepared.needsLead ? await prepared.customer?.(candidate.source) : undefined);
+    }
   }
   return { items: prepared.items as StripeRefundItem<P>[], skipped: prepared.skipped };
+}
+
+/** What an event allows without the lookup it needs, and the skip that names the lookup. */
+function unanswered(need: Need, skipped: StripeSkipped[]): Candidate[] {
+  skipped.push({ reason: need.skip });
+  return need.without?.(skipped) ?? [];
 }
 
 interface Prepared {
@@ -153,19 +137,30 @@ interface Prepared {
   provider: RefundProvider;
   conversionId: StripeEventAsyncOptions['conversionId'];
   customer: StripeEventAsyncOptions['customer'];
+  lookups: Partial<Record<StripeLookup, (chargeId: string) => unknown>>;
   /** FirstPromoter needs the lead; no other vendor is asked for it. */
   needsLead: boolean;
-  candidates: Candidate[];
+  steps: Step[];
   items: StripeRefundItem[];
   skipped: StripeSkipped[];
 }
 
 function prepare(event: unknown, options: StripeEventAsyncOptions, call: string): Prepared {
-  const { provider, conversionId, customer } = parseInput(optionsSchema, options, `Invalid ${call}() options`);
+  const { provider, conversionId, customer, listRefunds, retrieveCharge } = parseInput(optionsSchema, options, `Invalid ${call}() options`);
   const { type, data } = parseInput(stripeEventSchema, event, 'Invalid Stripe event');
   const skipped: StripeSkipped[] = [];
-  const candidates = plan(type, data.object, provider.provider, skipped);
-  return { call, provider, conversionId, customer, needsLead: provider.provider === 'firstpromoter', candidates, items: [], skipped };
+  const steps = plan(type, data.object, provider.provider, skipped);
+  return {
+    call,
+    provider,
+    conversionId,
+    customer,
+    lookups: { listRefunds, retrieveCharge },
+    needsLead: provider.provider === 'firstpromoter',
+    steps,
+    items: [],
+    skipped,
+  };
 }
 
 function notAPromise<T>(value: T | Promise<T>, path: string): T {
@@ -213,143 +208,14 @@ function add(prepared: Prepared, candidate: Candidate, id: unknown, found: unkno
   });
 }
 
-/** Unknown keys are kept, as they always were here: only the three read are checked. */
+/** Unknown keys are kept, as they always were here: only the ones read are checked. */
 const optionsSchema = looseObject(
   {
     provider: providerSchema,
     conversionId: functionSchema<StripeEventAsyncOptions['conversionId']>(),
     customer: optional(functionSchema<StripeEventAsyncOptions['customer']>()),
+    listRefunds: optional(functionSchema<(chargeId: string) => unknown>()),
+    retrieveCharge: optional(functionSchema<(chargeId: string) => unknown>()),
   },
   { error: expected('an options object { provider, conversionId }') },
 );
-
-/** What the event asks for, per the provider's rules; what it cannot do goes to `skipped`. */
-function plan(type: string, object: unknown, provider: ProviderName, skipped: StripeSkipped[]): Candidate[] {
-  if (REFUND_EVENTS.has(type)) {
-    const refund = parseInput(stripeRefundSchema, object, `Invalid Stripe ${type} event: data.object`);
-    const charge = typeof refund.charge === 'object' && refund.charge !== null ? refund.charge : undefined;
-    const source = sourceOf(type, refund, idOf(refund.charge), refund.payment_intent);
-    return fromRefund(refund, charge, { ...source, refundId: refund.id }, provider, skipped, type);
-  }
-  if (type === 'charge.refunded') {
-    const charge = parseInput(stripeChargeSchema, object, `Invalid Stripe ${type} event: data.object`);
-    const source = sourceOf(type, charge, charge.id, charge.payment_intent);
-    if (WHOLE_ONLY.has(provider)) return fromFullyRefundedCharge(charge, source, provider, skipped);
-    if (!charge.refunds) {
-      skipped.push({
-        reason: `charge ${charge.id}: this charge.refunded event does not list the charge's refunds (Stripe API versions from 2022-11-15 leave them out), so it cannot tell which refund happened. Subscribe to refund.created and refund.updated instead (and this event can be left out)`,
-      });
-      return [];
-    }
-    const candidates = charge.refunds.data.flatMap((refund) => fromRefund(refund, charge, { ...source, refundId: refund.id }, provider, skipped, type));
-    if (charge.refunds.has_more) {
-      skipped.push({
-        reason: `charge ${charge.id}: Stripe lists only the first ${charge.refunds.data.length} of its refunds in this event; the others arrive as refund.created events, so subscribe to those too`,
-      });
-    }
-    return candidates;
-  }
-  if (DISPUTE_EVENTS.has(type)) {
-    const dispute = parseInput(stripeDisputeSchema, object, `Invalid Stripe ${type} event: data.object`);
-    return fromDispute(dispute, { ...sourceOf(type, dispute, idOf(dispute.charge), dispute.payment_intent), disputeId: dispute.id }, provider, skipped);
-  }
-  if (type === 'charge.dispute.closed') {
-    const dispute = parseInput(stripeDisputeSchema, object, `Invalid Stripe ${type} event: data.object`);
-    skipped.push({
-      reason: `dispute ${dispute.id}: closed as ${dispute.status}. clawback reverses a commission when the chargeback is opened and never restores one${dispute.status === 'won' ? ': if your program pays commission on a chargeback the merchant won, reinstate it at the vendor by hand' : ''}`,
-    });
-    return [];
-  }
-  skipped.push({
-    reason: `clawback does not act on ${type} events; it handles refund.created, refund.updated, refund.failed, charge.refund.updated, charge.refunded, charge.dispute.created, charge.dispute.funds_withdrawn and charge.dispute.closed`,
-  });
-  return [];
-}
-
-function sourceOf(
-  eventType: string,
-  object: StripeRefund | StripeCharge | StripeDispute,
-  chargeId: string | undefined,
-  paymentIntent: string | { id: string } | null | undefined,
-): StripeSource {
-  return { chargeId, paymentIntentId: idOf(paymentIntent), metadata: { ...object.metadata }, object, eventType };
-}
-
-function fromRefund(
-  refund: StripeRefund,
-  charge: StripeChargeSummary | undefined,
-  source: StripeSource,
-  provider: ProviderName,
-  skipped: StripeSkipped[],
-  eventType: string,
-): Candidate[] {
-  const label = `refund ${refund.id}`;
-  if (refund.status !== 'succeeded') {
-    skipped.push({ reason: `${label}: ${unsettled(refund.status, eventType)}` });
-    return [];
-  }
-  if (WHOLE_ONLY.has(provider)) {
-    if (!charge) {
-      skipped.push({
-        reason: `${label}: ${WHOLE_ONLY_WHY[provider as WholeOnly]}. Whether ${source.chargeId ?? 'its charge'} is now refunded in full is not in a ${eventType} event (its charge is not expanded): subscribe to charge.refunded, which clawback turns into a full refund once the charge is refunded in full`,
-      });
-      return [];
-    }
-    return fromFullyRefundedCharge(charge, source, provider, skipped);
-  }
-  const money = exactAmount(refund, label, skipped);
-  if (!money) return [];
-  const reason = `Stripe refund ${refund.id}${refund.reason ? ` (${refund.reason})` : ''}`;
-  return [{ source, refundId: refund.id, reason, created: refund.created, label, amount: money }];
-}
-
-/**
- * Affixo and RefCampaign: one full refund of the conversion, keyed by the charge, once Stripe
- * says nothing of the charge is left (`refunded: true`), however many refunds it took. Before
- * that, nothing: Affixo cannot take a partial refund, and RefCampaign cannot deduplicate one.
- */
-function fromFullyRefundedCharge(charge: StripeChargeSummary, source: StripeSource, provider: ProviderName, skipped: StripeSkipped[]): Candidate[] {
-  const label = `charge ${charge.id}`;
-  if (!charge.refunded) {
-    skipped.push({
-      reason: `${label}: ${charge.amount_refunded} of ${charge.amount} (Stripe units) refunded so far. ${WHOLE_ONLY_WHY[provider as WholeOnly]}; clawback sends a full refund when the charge is refunded in full`,
-    });
-    return [];
-  }
-  return [{ source, refundId: charge.id, reason: `Stripe charge ${charge.id} refunded in full`, created: undefined, label }];
-}
-
-function fromDispute(dispute: StripeDispute, source: StripeSource, provider: ProviderName, skipped: StripeSkipped[]): Candidate[] {
-  const label = `dispute ${dispute.id}`;
-  if (dispute.status.startsWith('warning_')) {
-    skipped.push({
-      reason: `${label}: an inquiry (${dispute.status}), not a chargeback: no money has left the account. If it becomes a chargeback, Stripe sends charge.dispute.funds_withdrawn, which clawback turns into the reversal`,
-    });
-    return [];
-  }
-  const reason = `Stripe dispute ${dispute.id}${dispute.reason ? ` (${dispute.reason})` : ''}`;
-  const candidate: Candidate = { source, refundId: dispute.id, reason, created: dispute.created, label };
-  if (provider !== 'firstpromoter') return [candidate]; // a full reversal of what is left
-  // FirstPromoter has no "refund the rest": it takes the disputed amount.
-  const money = exactAmount(dispute, label, skipped);
-  if (!money) return [];
-  return [{ ...candidate, amount: money }];
-}
-
-/** The object's amount in ISO minor units, or undefined with the reason in `skipped` (never a rounded amount). */
-function exactAmount(object: { amount: number; currency: string }, label: string, skipped: StripeSkipped[]): Money | undefined {
-  const money = fromStripeAmount(object.amount, object.currency);
-  if (!('problem' in money)) return money;
-  skipped.push({ reason: `${label}: ${money.problem}. Reverse its commission by hand` });
-  return undefined;
-}
-
-function unsettled(status: string | null | undefined, eventType: string): string {
-  if (status === 'pending' || status === 'requires_action') {
-    return `is ${status}, so no money has been returned yet; clawback acts on it when refund.updated (or charge.refund.updated) reports it succeeded`;
-  }
-  if (status === 'failed' || status === 'canceled') {
-    return `${status}: nothing was refunded, so no commission is reversed${eventType === 'charge.refunded' ? '' : '. If an earlier event reported it succeeded and its commission was already reversed, clawback does not restore it: reinstate that commission at the vendor'}`;
-  }
-  return `has status ${JSON.stringify(status ?? null)}; clawback reverses commissions only for succeeded refunds`;
-}

@@ -34,7 +34,7 @@ const chargeShape = {
   payment_intent: nullish(expandable()),
   metadata: metadataSchema,
 };
-const chargeSummarySchema = looseObject(chargeShape);
+export const chargeSummarySchema = looseObject(chargeShape);
 
 export const stripeRefundSchema = looseObject({
   id: nonEmptyString(),
@@ -60,6 +60,15 @@ export const stripeChargeSchema = looseObject({
     }),
   ),
 });
+
+/** What `stripe.refunds.list()` resolves to: `{ object: 'list', data, has_more }`; each Refund is read on its own. */
+export const stripeRefundListSchema = looseObject(
+  {
+    data: z.array(z.unknown(), { error: expected('an array of Refunds') }),
+    has_more: optional(z.boolean({ error: expected('true or false') })),
+  },
+  { error: expected('a list of Refunds ({ data: [...] }) or an array of them') },
+);
 
 export const stripeDisputeSchema = looseObject({
   id: nonEmptyString(),
