@@ -1,4 +1,4 @@
-import { AbortedError, ClawbackError, ValidationError } from './core/errors.js';
+import { AbortedError, ClawbackError, ValidationError, unexpectedFailure } from './core/errors.js';
 import { notify } from './core/hooks.js';
 import { expected, functionSchema, integer, isPlainObject, optional, parseInput, signalSchema, strictObject } from './core/validation.js';
 import * as z from 'zod/mini';
@@ -222,9 +222,7 @@ export async function refundMany(items: readonly Item[], options: RefundManyOpti
       return {
         index,
         ok: false,
-        error: ClawbackError.isInstance(error)
-          ? (error as ClawbackError)
-          : new ClawbackError(`Unexpected failure: ${String(error)}`, { cause: error }),
+        error: unexpectedFailure(error, (item.provider as Partial<RefundProvider> | undefined)?.provider),
       };
     }
   }

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { unexpectedFailure } from './core/errors.js';
 import { generateIdempotencyKey } from './core/idempotency.js';
 import { callOptionsShape, expected, idempotencyKeySchema, matches, moneySchema, nonEmptyString, omittable, optional, parseInput, strictObject, timestampSchema } from './core/validation.js';
 import type {
@@ -7,6 +8,7 @@ import type {
   Money,
   ProviderName,
   ProviderOptions,
+  RefundCall,
   RefundProviderV1,
   RefundResult,
 } from './spec/refund-provider-v1.js';
@@ -117,7 +119,7 @@ export async function refund<P extends RefundProvider>(options: RefundOptions<P>
     isProvider(maybeProvider) ? maybeProvider.provider : undefined,
   );
   // Fixed once, before the first attempt, and sent unchanged on every retry.
-  return provider.doRefund({
+  const refundCall: RefundCall = {
     ...call,
     // Normalised here, not by schema transforms (which would add to every bundle).
     ...(amount && { amount: { value: amount.value, currency: amount.currency.toUpperCase() } }),
@@ -125,5 +127,8 @@ export async function refund<P extends RefundProvider>(options: RefundOptions<P>
     providerOptions: call.providerOptions as ProviderOptions | undefined,
     idempotencyKey: idempotencyKey ?? generateIdempotencyKey(),
     idempotencyKeyGenerated: idempotencyKey === undefined,
-  });
+  };
+  // clawback's providers guard their own calls (redacting with the credentials they hold); this
+  // keeps a provider written elsewhere to the same rule: only a ClawbackError leaves refund().
+  return provider.doRefund(refundCall).catch((error: unknown) => Promise.reject(unexpectedFailure(error, provider.provider)));
 }

@@ -211,6 +211,21 @@ export class ResponseValidationError extends ClawbackError {
   }
 }
 
+/**
+ * Any error as a `ClawbackError`. One that is not already (a bug, or a runtime refusing something
+ * clawback did not expect) may have struck after the request was sent, so it is flagged ambiguous
+ * and not retryable: check the refund at the vendor before sending it again. `redact` removes the
+ * credentials from its message where the caller holds them.
+ */
+export function unexpectedFailure(error: unknown, provider: ProviderName | undefined, redact: (text: string) => string = (text) => text): ClawbackError {
+  if (ClawbackError.isInstance(error)) return error as ClawbackError;
+  const what = redact(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+  return new ClawbackError(
+    `clawback failed unexpectedly (${what}), and whether the refund was applied is not known: check it at the vendor before sending it again, under the same idempotencyKey if the vendor takes one. This is a bug in clawback or its provider; please report it.`,
+    { provider, ambiguous: true, retryable: false, cause: error instanceof Error ? new Error(what) : undefined },
+  );
+}
+
 /** Why a webhook was refused, as `WebhookVerificationError.code`. */
 export type WebhookVerificationCode =
   | 'missing_signature'

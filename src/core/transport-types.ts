@@ -92,6 +92,11 @@ export interface Transport {
    * the call then fails, flagged ambiguous, quoting what the vendor sent.
    */
   parse<T>(schema: Schema<T>, response: VendorResponse, request: VendorRequest, meaningless?: Meaningless<T>): T;
+  /**
+   * Runs one of the provider's calls so that only a `ClawbackError` leaves it: anything else
+   * (a bug) becomes `unexpectedFailure`, flagged ambiguous, its message redacted.
+   */
+  guard<T>(work: () => Promise<T>): Promise<T>;
   /** `post` then `parse`: the whole call for a vendor without quirks between the two. */
   send<T>(request: VendorRequest, schema: Schema<T>, meaningless?: Meaningless<T>): Promise<{ data: T; response: VendorResponse }>;
 }

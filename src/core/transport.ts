@@ -1,5 +1,5 @@
 import type { Options } from 'ky';
-import { ResponseValidationError, type ClawbackErrorDetails } from './errors.js';
+import { ResponseValidationError, unexpectedFailure, type ClawbackErrorDetails } from './errors.js';
 import { interrupted, toClawbackError } from './failures.js';
 import { redactHeaders } from './hooks.js';
 import { createKyInstance, shouldRetry } from './ky-instance.js';
@@ -209,5 +209,13 @@ export function createTransport(config: TransportConfig): Transport {
     return { data: parse(schema, response, request, meaningless), response };
   }
 
-  return { post, parse, send };
+  async function guard<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw unexpectedFailure(error, provider, context.redact);
+    }
+  }
+
+  return { post, parse, send, guard };
 }

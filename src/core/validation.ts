@@ -59,7 +59,14 @@ function shapeKeys(schema: unknown, path: string): readonly string[] {
  * `context` starts the message ("Invalid refund() options").
  */
 export function parseInput<T>(schema: Schema<T>, value: unknown, context: string, provider?: ProviderName): T {
-  const result = schema.safeParse(value);
+  let result: ReturnType<Schema<T>['safeParse']>;
+  try {
+    result = schema.safeParse(value);
+  } catch (error) {
+    // A getter or proxy in the input that throws when read: bad input, never a raw TypeError.
+    const why = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    throw new ValidationError([{ path: '(input)', message: `could not be read (${why})` }], { context, provider });
+  }
   if (result.success) return result.data;
   throw new ValidationError(toIssues(result.error.issues, (path) => shapeKeys(schema, path)), { context, provider });
 }

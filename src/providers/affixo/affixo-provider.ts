@@ -86,11 +86,13 @@ export function createAffixo(settings: AffixoSettings = {}): AffixoProvider {
     specificationVersion: 'v1',
     provider: 'affixo',
     track: {
-      async refund(body, options) {
-        const call = parseNativeCall('affixo.track.refund()', 'affixo', affixoRefundBodySchema, body, options);
-        return (await send(call.body, call.options)).data;
+      refund(body, options) {
+        return transport.guard(async () => {
+          const call = parseNativeCall('affixo.track.refund()', 'affixo', affixoRefundBodySchema, body, options);
+          return (await send(call.body, call.options)).data;
+        });
       },
     },
-    doRefund: (call) => refundWithAffixo(call, send),
+    doRefund: (call) => transport.guard(() => refundWithAffixo(call, send)),
   };
 }

@@ -123,12 +123,14 @@ export function createAffonso(settings: AffonsoSettings = {}): AffonsoProvider {
     specificationVersion: 'v1',
     provider: 'affonso',
     conversions: {
-      async refund(id, body, options) {
-        const validId = parseInput(affonsoConversionIdSchema, id, 'Invalid affonso.conversions.refund() id', 'affonso');
-        const call = parseNativeCall('affonso.conversions.refund()', 'affonso', affonsoRefundBodySchema, body ?? {}, options);
-        return (await send(validId, call.body, call.options)).data.data;
+      refund(id, body, options) {
+        return transport.guard(async () => {
+          const validId = parseInput(affonsoConversionIdSchema, id, 'Invalid affonso.conversions.refund() id', 'affonso');
+          const call = parseNativeCall('affonso.conversions.refund()', 'affonso', affonsoRefundBodySchema, body ?? {}, options);
+          return (await send(validId, call.body, call.options)).data.data;
+        });
       },
     },
-    doRefund: (call) => refundWithAffonso(call, send),
+    doRefund: (call) => transport.guard(() => refundWithAffonso(call, send)),
   };
 }

@@ -114,11 +114,13 @@ export function createFirstPromoter(settings: FirstPromoterSettings = {}): First
     specificationVersion: 'v1',
     provider: 'firstpromoter',
     track: {
-      async refund(body, options) {
-        const call = parseNativeCall('firstpromoter.track.refund()', 'firstpromoter', firstPromoterRefundBodySchema, body, options);
-        return (await send(call.body, call.options)).data;
+      refund(body, options) {
+        return transport.guard(async () => {
+          const call = parseNativeCall('firstpromoter.track.refund()', 'firstpromoter', firstPromoterRefundBodySchema, body, options);
+          return (await send(call.body, call.options)).data;
+        });
       },
     },
-    doRefund: (call) => refundWithFirstPromoter(call, send),
+    doRefund: (call) => transport.guard(() => refundWithFirstPromoter(call, send)),
   };
 }

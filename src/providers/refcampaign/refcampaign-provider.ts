@@ -82,11 +82,13 @@ export function createRefCampaign(settings: RefCampaignSettings = {}): RefCampai
     specificationVersion: 'v1',
     provider: 'refcampaign',
     conversions: {
-      async refund(body, options) {
-        const call = parseNativeCall('refcampaign.conversions.refund()', 'refcampaign', refCampaignRefundBodySchema, body, options);
-        return (await send(call.body, call.options)).data;
+      refund(body, options) {
+        return transport.guard(async () => {
+          const call = parseNativeCall('refcampaign.conversions.refund()', 'refcampaign', refCampaignRefundBodySchema, body, options);
+          return (await send(call.body, call.options)).data;
+        });
       },
     },
-    doRefund: (call) => refundWithRefCampaign(call, send),
+    doRefund: (call) => transport.guard(() => refundWithRefCampaign(call, send)),
   };
 }
