@@ -11,7 +11,7 @@ import {
   type FetchFunction,
 } from '../src/index.js';
 import { MAX_RESPONSE_BYTES } from '../src/core/response-body.js';
-import { SlidingWindowLimiter } from '../src/core/rate-limiter.js';
+import { RateLimiter } from '../src/core/rate-limiter.js';
 import { hang, json, mockPost, useVendorMock } from './support/vendor-mock.js';
 import { vendors } from './support/vendors.js';
 
@@ -27,9 +27,9 @@ function withinLimit(times: readonly number[], limit: number, interval: number):
   return sorted.every((time, index) => index < limit || time - (sorted[index - limit] ?? 0) >= interval);
 }
 
-describe('SlidingWindowLimiter', () => {
+describe('RateLimiter (in one process)', () => {
   /** Acquires a slot and completes the request at once; resolves to when it was granted. */
-  const sendNow = async (limiter: SlidingWindowLimiter, signal?: AbortSignal, deadline?: number) => {
+  const sendNow = async (limiter: RateLimiter, signal?: AbortSignal, deadline?: number) => {
     const slot = await limiter.acquire(signal, deadline);
     if (slot.outcome === 'acquired') slot.done();
     return slot.outcome === 'acquired' ? performance.now() : slot.outcome;
@@ -37,7 +37,7 @@ describe('SlidingWindowLimiter', () => {
 
   it('lets `limit` through at once, then one each time the oldest leaves the window, in order', async () => {
     vi.useFakeTimers();
-    const limiter = new SlidingWindowLimiter([{ limit: 2, interval: 1_000 }]);
+    const limiter = new RateLimiter([{ limit: 2, interval: 1_000 }]);
     const start = performance.now();
     const granted = Promise.all([0, 1, 2, 3, 4].map(() => sendNow(limiter)));
     await vi.runAllTimersAsync();
@@ -46,7 +46,7 @@ describe('SlidingWindowLimiter', () => {
 
   it('counts the window from when the earlier request completed, not when it was sent', async () => {
     vi.useFakeTimers();
-    const limiter = new SlidingWindowLimiter([{ limit: 1, interval: 100 }]);
+    const limiter = new RateLimiter([{ limit: 1, interval: 100 }]);
     const start = performance.now();
     const first = await limiter.acquire();
     const second = sendNow(limiter);
@@ -59,7 +59,7 @@ describe('SlidingWindowLimiter', () => {
 
   it('honours every window at once (Affonso: per minute and per second)', async () => {
     vi.useFakeTimers();
-    const limiter = new SlidingWindowLimiter([
+    const limiter = new RateLimiter([
       { limit: 5, interval: 60_000 },
       { limit: 2, interval: 1_000 },
     ]);
@@ -73,7 +73,7 @@ describe('SlidingWindowLimiter', () => {
 
   it('answers aborted or deadline without taking a slot, and lets the next caller through', async () => {
     vi.useFakeTimers();
-    const limiter = new SlidingWindowLimiter([{ limit: 1, interval: 1_000 }]);
+    const limiter = new RateLimiter([{ limit: 1, interval: 1_000 }]);
     await sendNow(limiter);
     const controller = new AbortController();
     const outcomes = Promise.all([

@@ -2,7 +2,7 @@ import ky, { isTimeoutError, replaceOption, type BeforeRequestHook, type BeforeR
 import { ValidationError } from './errors.js';
 import { classify, interrupted } from './failures.js';
 import { log } from './hooks.js';
-import { SlidingWindowLimiter, type Slot } from './rate-limiter.js';
+import { RateLimiter, type Slot } from './rate-limiter.js';
 import { MAX_RETRY_AFTER_MS, backoffDelay, isSafeToRetry } from './retry.js';
 import { CALL, callOf, releaseSlot, type Call, type FetchFunction, type TransportContext } from './transport-types.js';
 import { sendAttempt } from './vendor-fetch.js';
@@ -12,7 +12,7 @@ import { sendAttempt } from './vendor-fetch.js';
 // hooks: the rate-limit slot per attempt, the retry decision, no redirects, and clawback's fetch.
 
 /** Takes a slot for the next attempt; throws (and so ends the call) when it cannot be had in time. */
-function takeSlot(context: TransportContext, limiter: SlidingWindowLimiter, call: Call, retry: boolean): void | Promise<void> {
+function takeSlot(context: TransportContext, limiter: RateLimiter, call: Call, retry: boolean): void | Promise<void> {
   releaseSlot(call);
   call.waiting = false;
   const hold = (slot: Slot) => {
@@ -48,7 +48,7 @@ export function shouldRetry(context: TransportContext, call: Call, { error, retr
 }
 
 /** The transport's ky instance. A limiter, when the provider has limits, is asked for a slot before every attempt. */
-export function createKyInstance(context: TransportContext, limiter: SlidingWindowLimiter | undefined): KyInstance {
+export function createKyInstance(context: TransportContext, limiter: RateLimiter | undefined): KyInstance {
   const { config } = context;
   // The rate-limit slot for each attempt, when there is a limit: hooks cost every call a few µs.
   const slotHooks = limiter && {

@@ -8,13 +8,22 @@ export interface RateLimit {
 export type Slot = { outcome: 'acquired'; done: () => void } | { outcome: 'aborted' | 'deadline' };
 export type SlotOutcome = Slot['outcome'];
 
-const monotonicNow = () => performance.now();
+/**
+ * A try for a slot in every window of a budget: taken (hand `token` back to `complete` once the
+ * request has completed, however it ended), or not, with the milliseconds until one may free
+ * (`retryIn`; undefined while the request to wait for is still in flight).
+ */
+export type Take = { taken: true; token: unknown } | { taken: false; retryIn: number | undefined };
 
-/** A promise and its resolver (`Promise.withResolvers`, which is ES2024). */
-function signalled(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((settle) => (resolve = settle));
-  return { promise, resolve };
+/**
+ * Where a rate budget's windows live: in this process (`memoryRateLimitStore`), or in a store a
+ * fleet of processes shares (`redisRateLimitStore` from `clawback/redis`). `key` names the unit
+ * the vendor counts by (a fingerprint of the API key, or of FirstPromoter's account), never a
+ * secret. `take` must be atomic: no two callers may take the same slot.
+ */
+export interface RateLimitStore {
+  take(key: string, limits: readonly RateLimit[]): Take | Promise<Take>;
+  complete(key: string, limits: readonly RateLimit[], token: unknown): void | Promise<void>;
 }
 
 interface Window extends RateLimit {
@@ -25,27 +34,83 @@ interface Window extends RateLimit {
 }
 
 /**
- * Client-side limiter shared by every call of one provider instance, guaranteeing that the
- * vendor never sees more than `limit` requests in any `interval`, whatever the network does.
- *
- * The vendor counts arrivals, and arrival = send + latency, which varies (a burst that opens
- * hundreds of connections lands late, the next one on warm connections lands early). So a
- * request may start only once the request `limit` places before it has *completed* and
- * `interval` has passed since: it arrived before it completed, so the two arrive at least
- * `interval` apart. A token bucket, or a log of send times, lets a burst through at a window
- * boundary that a vendor counting per window answers with 429. Callers wait in FIFO order.
+ * The rule every store keeps, here for one process: a request may start only once the request
+ * `limit` places before it has *completed* and `interval` has passed since. The vendor counts
+ * arrivals, and arrival = send + latency, which varies (a burst that opens hundreds of
+ * connections lands late, the next one on warm connections lands early); the request `limit`
+ * places back arrived before it completed, so the two arrive at least `interval` apart. A token
+ * bucket, or a log of send times, lets a burst through at a window boundary that a vendor
+ * counting per window answers with 429.
  */
-export class SlidingWindowLimiter {
-  readonly #windows: Window[];
-  #tail: Promise<unknown> = Promise.resolve();
-  /** Callers waiting in `#tail`'s queue. */
-  #queued = 0;
-  /** Resolves when any request completes, then is replaced. */
-  #completion = signalled();
+export function memoryRateLimitStore(now: () => number = () => performance.now()): RateLimitStore {
+  const budgets = new Map<string, Window[]>();
+  const windowsOf = (key: string, limits: readonly RateLimit[]) => {
+    let windows = budgets.get(key);
+    if (!windows) {
+      windows = limits.map((limit) => ({ ...limit, finished: new Float64Array(limit.limit), next: 0, count: 0 }));
+      budgets.set(key, windows);
+    }
+    return windows;
+  };
+  return {
+    take(key, limits) {
+      const windows = windowsOf(key, limits);
+      const at = now();
+      let wait = 0;
+      for (const window of windows) {
+        if (window.count < window.limit) continue;
+        // The slot about to be reused belongs to the request `limit` places back.
+        const finished = window.finished[window.next] ?? 0;
+        wait = Math.max(wait, Number.isNaN(finished) ? Number.POSITIVE_INFINITY : finished + window.interval - at);
+      }
+      if (wait > 0) return { taken: false, retryIn: Number.isFinite(wait) ? wait : undefined };
+      const token = windows.map((window) => {
+        const index = window.next;
+        window.finished[index] = Number.NaN;
+        window.next = (index + 1) % window.limit;
+        window.count += 1;
+        return index;
+      });
+      return { taken: true, token };
+    },
+    complete(key, limits, token) {
+      const at = now();
+      windowsOf(key, limits).forEach((window, position) => {
+        window.finished[(token as number[])[position] as number] = at;
+      });
+    },
+  };
+}
 
-  constructor(limits: readonly RateLimit[], private readonly now: () => number = monotonicNow) {
-    this.#windows = limits.map((limit) => ({ ...limit, finished: new Float64Array(limit.limit), next: 0, count: 0 }));
-  }
+/**
+ * How often a waiter looks again while the slot it waits for belongs to a request still in
+ * flight, whose completion time (and so the slot's) is not known yet.
+ */
+const POLL_MS = 20;
+
+const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => typeof (value as { then?: unknown } | null)?.then === 'function';
+
+/**
+ * One provider's client-side limit: every call waits here for a slot in the budget (`store`,
+ * under `key`), first come first served within this process.
+ *
+ * Each waiter wakes on its own timer: when the next slot frees, or every `POLL_MS` while that is
+ * not known yet. Nothing one request does resolves another's promise: on Cloudflare Workers a
+ * provider made at module scope serves every request, and workerd cancels the continuations of a
+ * promise resolved from another request's context.
+ */
+export class RateLimiter {
+  /** Waiters in arrival order; only the first takes a slot. */
+  readonly #queue: object[] = [];
+  /** When the first waiter expects a slot (a `now()` time), for the others to sleep until. */
+  #nextFree = 0;
+
+  constructor(
+    private readonly limits: readonly RateLimit[],
+    private readonly store: RateLimitStore = memoryRateLimitStore(),
+    private readonly key = 'local',
+    private readonly now: () => number = () => performance.now(),
+  ) {}
 
   /**
    * Waits for a slot: `acquired` (call `done()` once the request has completed, however it
@@ -53,66 +118,65 @@ export class SlidingWindowLimiter {
    * `deadline` (a `now()` time).
    */
   acquire(signal?: AbortSignal, deadline = Number.POSITIVE_INFINITY): Slot | Promise<Slot> {
-    // Nobody queued and a slot free: no promise to wait on (the common case, unsaturated).
-    if (this.#queued === 0 && !signal?.aborted && this.#delay(this.now()) <= 0) return this.#take();
-    this.#queued += 1;
-    const turn = this.#tail.then(() => this.#waitForSlot(signal, deadline)).finally(() => (this.#queued -= 1));
-    this.#tail = turn;
-    return turn;
+    if (this.#queue.length > 0 || signal?.aborted) return this.#wait(signal, deadline);
+    // Nobody queued: try at once, without a promise when the store answers synchronously (the
+    // common case, unsaturated, in one process).
+    const take = this.store.take(this.key, this.limits);
+    if (isPromise(take)) return take.then((answer) => (answer.taken ? this.#slot(answer.token) : this.#wait(signal, deadline, answer)));
+    return take.taken ? this.#slot(take.token) : this.#wait(signal, deadline, take);
   }
 
-  /** Milliseconds until a slot frees up: 0 for now, Infinity while the request to wait for is in flight. */
-  #delay(now: number): number {
-    let wait = 0;
-    for (const window of this.#windows) {
-      if (window.count < window.limit) continue;
-      // The slot about to be reused belongs to the request `limit` places back.
-      const finished = window.finished[window.next] ?? 0;
-      wait = Math.max(wait, Number.isNaN(finished) ? Number.POSITIVE_INFINITY : finished + window.interval - now);
-    }
-    return wait;
-  }
-
-  #take(): Slot {
-    const taken = this.#windows.map((window) => {
-      const index = window.next;
-      window.finished[index] = Number.NaN;
-      window.next = (index + 1) % window.limit;
-      window.count += 1;
-      return { window, index };
-    });
+  #slot(token: unknown): Slot {
     let released = false;
-    const done = () => {
-      if (released) return;
-      released = true;
-      const now = this.now();
-      for (const { window, index } of taken) window.finished[index] = now;
-      this.#completion.resolve();
-      this.#completion = signalled();
+    return {
+      outcome: 'acquired',
+      done: () => {
+        if (released) return;
+        released = true;
+        void this.store.complete(this.key, this.limits, token);
+      },
     };
-    return { outcome: 'acquired', done };
   }
 
-  async #waitForSlot(signal: AbortSignal | undefined, deadline: number): Promise<Slot> {
-    for (;;) {
-      if (signal?.aborted) return { outcome: 'aborted' };
-      const now = this.now();
-      const wait = this.#delay(now);
-      if (wait <= 0) return this.#take();
-      // Waiting on a request in flight: its completion time, and so the deadline check, is unknown yet.
-      if (Number.isFinite(wait) && now + wait > deadline) return { outcome: 'deadline' };
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          clearTimeout(timer);
-          signal?.removeEventListener('abort', stop);
-          resolve();
-        };
-        const timeLeft = deadline - now;
-        const timer = setTimeout(stop, Math.ceil(Number.isFinite(wait) ? wait : Math.min(timeLeft, 2 ** 31 - 1)));
-        void this.#completion.promise.then(stop);
-        signal?.addEventListener('abort', stop, { once: true });
-      });
-      if (this.now() >= deadline) return { outcome: 'deadline' };
+  async #wait(signal: AbortSignal | undefined, deadline: number, first?: Take): Promise<Slot> {
+    const ticket = {};
+    this.#queue.push(ticket);
+    let answer = first;
+    try {
+      for (;;) {
+        if (signal?.aborted) return { outcome: 'aborted' };
+        let wait: number;
+        if (this.#queue[0] === ticket) {
+          answer ??= await this.store.take(this.key, this.limits);
+          if (answer.taken) return this.#slot(answer.token);
+          const now = this.now();
+          if (answer.retryIn !== undefined && now + answer.retryIn > deadline) return { outcome: 'deadline' };
+          wait = answer.retryIn ?? POLL_MS;
+          this.#nextFree = now + wait;
+        } else {
+          // Behind another waiter: no slot before the one it expects.
+          wait = Math.max(POLL_MS, this.#nextFree - this.now());
+        }
+        answer = undefined;
+        const left = deadline - this.now();
+        if (left <= 0) return { outcome: 'deadline' };
+        await sleep(Math.min(wait, left), signal);
+      }
+    } finally {
+      this.#queue.splice(this.#queue.indexOf(ticket), 1);
     }
   }
+}
+
+/** A timer of the caller's own, ended early by its own signal. */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', stop);
+      resolve();
+    };
+    const timer = setTimeout(stop, Math.ceil(Math.min(ms, 2 ** 31 - 1)));
+    signal?.addEventListener('abort', stop, { once: true });
+  });
 }

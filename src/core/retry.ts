@@ -65,9 +65,11 @@ export function parseRetryAfter(value: string | null | undefined, now: number = 
 
 // Failures that happen before any byte of the request is written, so the vendor cannot have
 // acted on it. Undici nests the system error under `cause` (and under AggregateError `errors`
-// when several addresses were tried); its refusal of a blocked port is a plain "bad port".
+// when several addresses were tried); its refusal of a blocked port is a plain "bad port". Bun
+// sets the same codes. Deno sets none: its fetch (hyper) calls a failed connection (refused,
+// DNS, TLS handshake) "client error (Connect)", and a blocked port "Requests to port N are blocked".
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
-const NOT_SENT_MESSAGE = /^bad port$/;
+const NOT_SENT_MESSAGE = /^bad port$|^(?:Fetch failed: )?Requests to port \d+ are blocked|client error \(Connect\)/;
 
 /** Every error in a cause chain (and AggregateError lists), outermost first. */
 export function errorChain(error: unknown, depth = 0): Array<{ code?: unknown; message?: unknown }> {

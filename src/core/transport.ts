@@ -3,7 +3,7 @@ import { ResponseValidationError, unexpectedFailure, type ClawbackErrorDetails }
 import { interrupted, toClawbackError } from './failures.js';
 import { redactHeaders } from './hooks.js';
 import { createKyInstance, shouldRetry } from './ky-instance.js';
-import { SlidingWindowLimiter } from './rate-limiter.js';
+import { RateLimiter } from './rate-limiter.js';
 import { createRedactor } from './redaction.js';
 import { MAX_RESPONSE_BYTES, readCapped } from './response-body.js';
 import {
@@ -60,7 +60,7 @@ function fixedHeaders(callerHeaders: Record<string, string>, authHeaders: Record
 export function createTransport(config: TransportConfig): Transport {
   const { provider, vendor } = config;
   const callerHeaders = lowerCaseNames(config.headers);
-  const limiter = config.rateLimit.length > 0 ? new SlidingWindowLimiter(config.rateLimit) : undefined;
+  const limiter = config.rateLimit.length > 0 ? new RateLimiter(config.rateLimit) : undefined;
 
   let prepared: Prepared | undefined;
   const context: TransportContext = {

@@ -4,11 +4,11 @@
 //     package provides the binaries, installed into a throwaway prefix);
 //   - TypeScript with moduleResolution node16 (ESM and CJS files) and bundler, compiled with
 //     the repo's tsc against the installed package's declarations, then run;
-//   - an edge runtime VM (@edge-runtime/vm): no process, Buffer or require, and no eval.
+//   - workerd (Cloudflare Workers, through Miniflare), Bun and Deno: the real runtimes, from
+//     their npm packages (runtimes.mjs).
 // Run by `npm test` after `npm run build`; `--nodes 24` limits the matrix. Writes
 // test-results/consumers.json as { passed, failed }.
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checklist } from '../support/checklist.mjs';
+import { runtimeChecks } from './runtimes.mjs';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const argNodes = process.argv.indexOf('--nodes');
@@ -296,99 +297,8 @@ for (const major of nodeMajors) {
   });
 }
 
-// ---- edge runtime VM ------------------------------------------------------------------------
-await check('edge runtime VM (no process, Buffer, require or eval): refund() → every provider, applied once', async () => {
-  const { build } = await import('esbuild');
-  const { EdgeVM } = await import('@edge-runtime/vm');
-  // Bundled from the installed package the way edge bundlers do (browser/worker conditions).
-  const bundle = await build({
-    stdin: {
-      contents: `import { refund } from 'clawback';
-        import { moneySchema } from 'clawback/schemas';
-        import { Affonso } from 'clawback/compat/affonso';
-        import { RefCampaignServer } from 'clawback/compat/refcampaign';
-        import { createAffixo } from 'clawback/affixo';
-        import { createAffonso } from 'clawback/affonso';
-        import { createRefCampaign } from 'clawback/refcampaign';
-        import { createFirstPromoter } from 'clawback/firstpromoter';
-        import { refundsFromStripeEvent } from 'clawback/stripe';
-        import { verifyWebhook } from 'clawback/webhooks';
-        import { verifyWebhookSignature } from 'clawback/compat/refcampaign';
-        globalThis.clawback = { refund, moneySchema, Affonso, RefCampaignServer, refundsFromStripeEvent, verifyWebhook, verifyWebhookSignature, factories: { affixo: createAffixo, affonso: createAffonso, refcampaign: createRefCampaign, firstpromoter: createFirstPromoter } };`,
-      resolveDir: app,
-    },
-    bundle: true,
-    format: 'iife',
-    platform: 'browser',
-    conditions: ['edge-light', 'worker'],
-    write: false,
-    logLevel: 'silent',
-  });
-  const vm = new EdgeVM(); // code generation (eval, new Function) disabled, as on the edge
-  assert.equal(vm.evaluate('[typeof process, typeof Buffer, typeof require, typeof module].join()'), 'undefined,undefined,undefined,undefined');
-  assert.throws(() => vm.evaluate('eval("1")'), /Code generation from strings disallowed/);
-  vm.evaluate(bundle.outputFiles[0].text);
-  // zod without its JIT (code generation is refused here): clawback/schemas still validates.
-  assert.equal(vm.evaluate(`clawback.moneySchema.safeParse({ value: 49.5, currency: 'USD' }).error.issues[0].path.join()`), 'value');
-  for (const provider of Object.keys(factories)) {
-    const work = job(provider);
-    const result = await vm.evaluate(`(async () => {
-      const job = ${JSON.stringify(work)};
-      const provider = clawback.factories[job.provider]({ apiKey: job.apiKey, baseURL: job.baseURL, ...(job.provider === 'firstpromoter' ? { accountId: job.accountId } : {}) });
-      return JSON.stringify(await clawback.refund({
-        provider,
-        conversionId: job.conversionId,
-        ...(job.amount ? { amount: job.amount } : {}),
-        ...(job.provider === 'firstpromoter' ? { customer: { uid: 'lead_' + job.conversionId } } : {}),
-      }));
-    })()`);
-    assertRefundedOnce(work, result);
-  }
-  // The drop-ins too, with Web Crypto signing on the edge.
-  const compat = { affonso: job('affonso'), refcampaign: job('refcampaign') };
-  const output = await vm.evaluate(`(async () => {
-    const job = ${JSON.stringify(compat)};
-    const conversion = await new clawback.Affonso(job.affonso.apiKey, { baseUrl: job.affonso.baseURL + '/v1', signingSecret: 'whsec_edge_0001' })
-      .conversions.refund(job.affonso.conversionId, { amount: 25, currency: 'USD', external_event_id: 'edge-1' });
-    const result = await new clawback.RefCampaignServer(job.refcampaign.apiKey, { apiUrl: job.refcampaign.baseURL }).refundConversion({ orderId: job.refcampaign.conversionId });
-    return JSON.stringify([conversion.sales_status, result.success]);
-  })()`);
-  assert.deepEqual(JSON.parse(output), ['partial_refunded', true]);
-  // Stripe events in, and vendor webhooks verified (Web Crypto, and the drop-in's synchronous SHA-256).
-  const payload = JSON.stringify({ event: 'conversion.refunded', data: { conversionId: 'conv_1' } });
-  const t = Math.floor(Date.now() / 1000);
-  const header = `t=${t},v1=${createHmac('sha256', 'whsec_edge').update(`${t}.${payload}`).digest('hex')}`;
-  const edge = await vm.evaluate(`(async () => {
-    const event = await clawback.verifyWebhook('refcampaign', { payload: ${JSON.stringify(payload)}, headers: new Headers({ 'X-RefCampaign-Signature': ${JSON.stringify(header)} }), secret: 'whsec_edge' });
-    const sync = clawback.verifyWebhookSignature({ secret: 'whsec_edge', payload: new TextEncoder().encode(${JSON.stringify(payload)}), header: ${JSON.stringify(header)} });
-    const stripe = clawback.refundsFromStripeEvent(
-      { id: 'evt_1', type: 'refund.created', data: { object: { id: 're_1', amount: 500, currency: 'jpy', status: 'succeeded', charge: 'ch_1' } } },
-      { provider: clawback.factories.affonso({ apiKey: 'sk_edge' }), conversionId: () => 'com_1' },
-    );
-    return JSON.stringify([event.type, sync, stripe.items[0].amount]);
-  })()`);
-  assert.deepEqual(JSON.parse(edge), ['conversion.refunded', true, { value: 500, currency: 'JPY' }]);
-});
-
-await check('edge runtime VM: the API key comes from settings alone (no process.env to fall back to)', async () => {
-  const { build } = await import('esbuild');
-  const { EdgeVM } = await import('@edge-runtime/vm');
-  const bundle = await build({
-    stdin: { contents: `export { refund } from 'clawback'; export { createAffonso } from 'clawback/affonso';`, resolveDir: app },
-    bundle: true,
-    format: 'iife',
-    globalName: 'clawback',
-    platform: 'browser',
-    write: false,
-    logLevel: 'silent',
-  });
-  const vm = new EdgeVM();
-  vm.evaluate(bundle.outputFiles[0].text);
-  const error = await vm.evaluate(
-    `clawback.refund({ provider: clawback.createAffonso(), conversionId: 'com_1' }).then(() => 'resolved', (error) => error.name + ': ' + error.message)`,
-  );
-  assert.match(error, /^ValidationError: .*apiKey: is missing: pass apiKey to createAffonso\(\) or set the AFFONSO_API_KEY environment variable/);
-});
+// ---- workerd, Bun and Deno ---------------------------------------------------------------------
+await runtimeChecks({ check, app, repo, emulator, seedJob: job, assertRefundedOnce, startEmulator, EMULATOR_API_KEYS });
 
 await emulator.close();
 rmSync(work, { recursive: true, force: true });

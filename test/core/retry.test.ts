@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, isSafeToRetry, parseRetryAfter } from '../../src/core/retry.js';
+import { backoffDelay, isSafeToRetry, neverSent, parseRetryAfter } from '../../src/core/retry.js';
 
 describe('isSafeToRetry', () => {
   it.each([
@@ -38,5 +38,21 @@ describe('parseRetryAfter', () => {
 
   it.each([null, undefined, '', 'soon', '-5', '2026-11-22', 'Sun, not a date'])('%j → undefined', (header) => {
     expect(parseRetryAfter(header, now)).toBeUndefined();
+  });
+});
+
+describe('neverSent: failures that prove nothing reached the vendor, as each runtime words them', () => {
+  const fetchFailed = (cause: object) => Object.assign(new TypeError('fetch failed'), { cause });
+  it.each([
+    ['Node (undici), connection refused', fetchFailed(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' })), true],
+    ['Node (undici), a port fetch blocks', fetchFailed(new Error('bad port')), true],
+    ['Bun, connection refused', Object.assign(new TypeError('ECONNREFUSED: Unable to connect.'), { code: 'ECONNREFUSED' }), true],
+    ['Deno, connection refused', fetchFailed(new Error('error sending request for url (http://127.0.0.1:1/): client error (Connect): tcp connect error: Connection refused (os error 111)')), true],
+    ['Deno, DNS failure', fetchFailed(new Error('error sending request for url (http://x.invalid/): client error (Connect): dns error: failed to lookup address information')), true],
+    ['Deno, a port fetch blocks', new TypeError('Fetch failed: Requests to port 1 are blocked'), true],
+    ['Node (undici), reset after sending', fetchFailed(Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' })), false],
+    ['Deno, connection closed after sending', fetchFailed(new Error('error sending request for url (http://127.0.0.1:1/): connection closed before message completed')), false],
+  ])('%s → %s', (_, error, expected) => {
+    expect(neverSent(error)).toBe(expected);
   });
 });
