@@ -50,7 +50,28 @@ export {
 
 export type { KyInstanceLike, ProviderSettings } from './core/settings.js';
 export type { Logger, ObservabilitySettings, RequestEvent, ResponseEvent } from './core/hooks.js';
-export type { RateLimit } from './core/rate-limiter.js';
+export { LedgerUnavailableError, RefundInProgressError, UnsettledRefundError } from './core/ledger-errors.js';
+export type { RateLimit, RateLimitStore, Take, TakeContext } from './core/rate-limiter.js';
+export {
+  DEFAULT_RETENTION_MS,
+  decideClaim,
+  decideRecord,
+  decideResolve,
+  defineLedger,
+  ledgerId,
+  memoryLedger,
+  parseLedgerId,
+  type Claim,
+  type ClaimRequest,
+  type LedgerEntry,
+  type LedgerKey,
+  type LedgerListFilter,
+  type LedgerOutcome,
+  type LedgerState,
+  type LedgerStore,
+  type MemoryLedgerOptions,
+  type RefundLedger,
+} from './core/ledger.js';
 export type { FetchFunction } from './core/transport-types.js';
 export type { Schema } from './core/validation.js';
 export type {

@@ -1,4 +1,5 @@
 import { AbortedError, ClawbackError, ValidationError, unexpectedFailure } from './core/errors.js';
+import { sha256Hex } from './core/hmac.js';
 import { notify } from './core/hooks.js';
 import { expected, functionSchema, integer, isPlainObject, optional, parseInput, signalSchema, strictObject } from './core/validation.js';
 import * as z from 'zod/mini';
@@ -91,8 +92,7 @@ export async function deriveIdempotencyKey(
   else if (item.amount === undefined) material = [...base, 'full'];
   else if (options.allowAmountKeys) material = [...base, 'amount', item.amount.value, item.amount.currency.toUpperCase()];
   else throw new ValidationError([{ path: 'refundId', message: REFUND_ID_REQUIRED }], { context: 'deriveIdempotencyKey()' });
-  const digest = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', new TextEncoder().encode(JSON.stringify(material))));
-  return `${KEY_DERIVATION}_${Array.from(digest.subarray(0, 20), (byte) => byte.toString(16).padStart(2, '0')).join('')}`;
+  return `${KEY_DERIVATION}_${(await sha256Hex(JSON.stringify(material))).slice(0, 40)}`;
 }
 
 type Item = RefundManyItem;
@@ -104,9 +104,9 @@ function itemError(index: number, path: string, message: string, provider?: Prov
 /**
  * The key each item will be sent with, or why the item cannot be sent. Refused here, before
  * anything is sent: two items with the same key (the vendor would treat the second as a replay
- * of the first, so it would silently not refund), RefCampaign partial refunds (RefCampaign
- * cannot deduplicate them, so running the batch again would refund them again), and partial
- * refunds whose key could only come from their amount.
+ * of the first, so it would silently not refund), RefCampaign partial refunds on a provider
+ * without a ledger (RefCampaign cannot deduplicate them, so running the batch again would refund
+ * them again), and partial refunds whose key could only come from their amount.
  */
 type Step = { key: string | undefined } | { error: ClawbackError };
 
@@ -119,17 +119,18 @@ async function plan(items: readonly unknown[], allowAmountKeys: boolean): Promis
       continue;
     }
     const provider = isPlainObject(item.provider) ? (item.provider.provider as ProviderName | undefined) : undefined;
+    const ledgered = isPlainObject(item.provider) && item.provider.ledger !== undefined;
     const refundId = item.refundId;
     if (refundId !== undefined && (typeof refundId !== 'string' || refundId.trim() === '')) {
       planned.push({ error: itemError(index, 'refundId', `must be a non-empty string, got ${JSON.stringify(refundId)}`, provider) });
       continue;
     }
-    if (provider === 'refcampaign' && item.amount !== undefined) {
+    if (provider === 'refcampaign' && item.amount !== undefined && !ledgered) {
       planned.push({
         error: itemError(
           index,
           'amount',
-          'is a RefCampaign partial refund, which RefCampaign cannot deduplicate: a batch run again would refund it again. Send it on its own with refund() and make sure it is sent once',
+          'is a RefCampaign partial refund, which RefCampaign cannot deduplicate: a batch run again would refund it again. Give the provider a ledger (createRefCampaign({ ledger })), which sends each key once, or send it on its own with refund() and make sure it is sent once',
           provider,
         ),
       });

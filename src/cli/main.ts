@@ -4,7 +4,7 @@ import { extname } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { ClawbackError, ConnectionError } from '../core/errors.js';
-import { readEnv } from '../core/settings.js';
+import { readEnv } from '../core/credentials.js';
 import { createAffixo } from '../providers/affixo/affixo-provider.js';
 import { createAffonso, type AffonsoPlan } from '../providers/affonso/affonso-provider.js';
 import { createFirstPromoter } from '../providers/firstpromoter/firstpromoter-provider.js';

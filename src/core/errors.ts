@@ -38,7 +38,7 @@ const brandSymbol = (name: string) => Symbol.for(`clawback.error.${name}`);
  * (two versions in node_modules, or the ESM and CJS builds loaded side by side),
  * where `instanceof` fails. Also names the class without relying on minifiable `Function.name`.
  */
-function registerErrorClass(errorClass: { prototype: object }, name: string): symbol {
+export function registerErrorClass(errorClass: { prototype: object }, name: string): symbol {
   const symbol = brandSymbol(name);
   Object.defineProperty(errorClass.prototype, symbol, { value: true });
   Object.defineProperty(errorClass.prototype, 'name', { value: name, writable: true, configurable: true });

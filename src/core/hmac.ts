@@ -1,6 +1,7 @@
 /**
- * HMAC-SHA256 with Web Crypto, so it runs in Node, Deno, Bun and edge runtimes alike: Affonso's
- * request signatures, and the vendors' webhook signatures.
+ * HMAC-SHA256 and SHA-256 with Web Crypto, so they run in Node, Deno, Bun and edge runtimes
+ * alike: Affonso's request signatures, the vendors' webhook signatures, derived keys and
+ * credential fingerprints.
  */
 
 const encoder = new TextEncoder();
@@ -13,6 +14,11 @@ export function hmacSha256(secret: string): (message: string | Uint8Array) => Pr
     const data = typeof message === 'string' ? encoder.encode(message) : message;
     return new Uint8Array(await globalThis.crypto.subtle.sign('HMAC', await key, data as BufferSource));
   };
+}
+
+/** The SHA-256 of `text` (UTF-8) in hex, with Web Crypto. */
+export async function sha256Hex(text: string): Promise<string> {
+  return toHex(new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', encoder.encode(text))));
 }
 
 export const toHex = (bytes: Uint8Array): string => Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');

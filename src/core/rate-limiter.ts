@@ -22,8 +22,19 @@ export type Take = { taken: true; token: unknown } | { taken: false; retryIn: nu
  * secret. `take` must be atomic: no two callers may take the same slot.
  */
 export interface RateLimitStore {
-  take(key: string, limits: readonly RateLimit[]): Take | Promise<Take>;
+  take(key: string, limits: readonly RateLimit[], context: TakeContext): Take | Promise<Take>;
   complete(key: string, limits: readonly RateLimit[], token: unknown): void | Promise<void>;
+}
+
+/** What a provider tells its store with each `take`. */
+export interface TakeContext {
+  /**
+   * How long a slot may stay in flight before a shared store counts its request completed: a
+   * process that died holding slots must not block the budget for ever.
+   */
+  leaseMs: number;
+  /** The provider's `logger.warn`: a shared store that falls back to this process's own windows says so here. */
+  warn(message: string): void;
 }
 
 interface Window extends RateLimit {
@@ -82,6 +93,52 @@ export function memoryRateLimitStore(now: () => number = () => performance.now()
   };
 }
 
+/** How long a shared store may take to answer before this process paces itself alone. */
+const SHARED_STORE_TIMEOUT_MS = 1_000;
+
+/**
+ * A shared store that, while it cannot be reached (an error, or no answer within a second), gives
+ * way to this process's own windows, with one warning per outage. That degrades safely: a 429
+ * never applies a refund, so the worst is a 429 the fleet would have avoided.
+ */
+export function withLocalFallback(shared: RateLimitStore, local: RateLimitStore = memoryRateLimitStore()): RateLimitStore {
+  let degraded = false;
+  const tagged = (take: Take, where: 'shared' | 'local'): Take => (take.taken ? { taken: true, token: { where, token: take.token } } : take);
+  return {
+    async take(key, limits, context) {
+      const { warn } = context;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      try {
+        const take = await Promise.race([
+          Promise.resolve().then(() => shared.take(key, limits, context)),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`no answer within ${SHARED_STORE_TIMEOUT_MS} ms`)), SHARED_STORE_TIMEOUT_MS);
+          }),
+        ]);
+        if (degraded) {
+          degraded = false;
+          warn('clawback: the shared rate limit store answers again; the fleet shares one budget again');
+        }
+        return tagged(take, 'shared');
+      } catch (error) {
+        if (!degraded) {
+          degraded = true;
+          warn(
+            `clawback: the shared rate limit store failed (${error instanceof Error ? error.message : String(error)}); this process paces itself alone until it is back, so the fleet together may exceed the vendor's limit and meet 429s (which refund nothing)`,
+          );
+        }
+        return tagged(await local.take(key, limits, context), 'local');
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    complete(key, limits, token) {
+      const { where, token: inner } = token as { where: 'shared' | 'local'; token: unknown };
+      return (where === 'shared' ? shared : local).complete(key, limits, inner);
+    },
+  };
+}
+
 /**
  * How often a waiter looks again while the slot it waits for belongs to a request still in
  * flight, whose completion time (and so the slot's) is not known yet.
@@ -104,13 +161,18 @@ export class RateLimiter {
   readonly #queue: object[] = [];
   /** When the first waiter expects a slot (a `now()` time), for the others to sleep until. */
   #nextFree = 0;
+  /** The budget's name in the store, once known (a shared store's is a fingerprint, computed on first use). */
+  #key: string | undefined;
 
   constructor(
     private readonly limits: readonly RateLimit[],
     private readonly store: RateLimitStore = memoryRateLimitStore(),
-    private readonly key = 'local',
+    private readonly key: string | (() => Promise<string>) = 'local',
+    private readonly context: TakeContext = { leaseMs: 60_000, warn: () => {} },
     private readonly now: () => number = () => performance.now(),
-  ) {}
+  ) {
+    if (typeof key === 'string') this.#key = key;
+  }
 
   /**
    * Waits for a slot: `acquired` (call `done()` once the request has completed, however it
@@ -118,10 +180,16 @@ export class RateLimiter {
    * `deadline` (a `now()` time).
    */
   acquire(signal?: AbortSignal, deadline = Number.POSITIVE_INFINITY): Slot | Promise<Slot> {
+    if (this.#key === undefined) {
+      return (this.key as () => Promise<string>)().then((key) => {
+        this.#key = key;
+        return this.acquire(signal, deadline);
+      });
+    }
     if (this.#queue.length > 0 || signal?.aborted) return this.#wait(signal, deadline);
     // Nobody queued: try at once, without a promise when the store answers synchronously (the
     // common case, unsaturated, in one process).
-    const take = this.store.take(this.key, this.limits);
+    const take = this.store.take(this.#key as string, this.limits, this.context);
     if (isPromise(take)) return take.then((answer) => (answer.taken ? this.#slot(answer.token) : this.#wait(signal, deadline, answer)));
     return take.taken ? this.#slot(take.token) : this.#wait(signal, deadline, take);
   }
@@ -133,7 +201,10 @@ export class RateLimiter {
       done: () => {
         if (released) return;
         released = true;
-        void this.store.complete(this.key, this.limits, token);
+        // A shared store that fails here lets the slot lapse on its own (its lease); nothing to undo.
+        Promise.resolve()
+          .then(() => this.store.complete(this.#key as string, this.limits, token))
+          .catch(() => {});
       },
     };
   }
@@ -147,7 +218,7 @@ export class RateLimiter {
         if (signal?.aborted) return { outcome: 'aborted' };
         let wait: number;
         if (this.#queue[0] === ticket) {
-          answer ??= await this.store.take(this.key, this.limits);
+          answer ??= await this.store.take(this.#key as string, this.limits, this.context);
           if (answer.taken) return this.#slot(answer.token);
           const now = this.now();
           if (answer.retryIn !== undefined && now + answer.retryIn > deadline) return { outcome: 'deadline' };

@@ -1,8 +1,10 @@
 import * as z from 'zod/mini';
 import { ValidationError } from './errors.js';
+import { requireSetting } from './credentials.js';
 import { createTransport, type Credentials, type FetchFunction, type Transport, type VendorErrorInfo } from './transport.js';
 import type { Logger, ObservabilitySettings } from './hooks.js';
-import type { RateLimit } from './rate-limiter.js';
+import { LEDGER_RULES, LEDGER_TOTAL_TIMEOUT_MS, type RefundLedger } from './ledger.js';
+import type { RateLimit, RateLimitStore } from './rate-limiter.js';
 import { expected, functionSchema, headersSchema, integer, maxRetriesSchema, nonEmptyString, optional, parseInput, strictObject, timeoutSchema } from './validation.js';
 import type { ProviderName } from '../spec/refund-provider-v1.js';
 
@@ -33,7 +35,7 @@ export interface ProviderSettings extends ObservabilitySettings {
   timeout?: number;
   /** Retries after failures that are safe to retry. Default 2. */
   maxRetries?: number;
-  /** Overall limit per call in milliseconds, attempts and waits together. Default: none. */
+  /** Overall limit per call in milliseconds, attempts and waits together. Default: none (120 000 with a `ledger`). */
   totalTimeout?: number;
   /**
    * Client-side rate limit shared by every call on this provider: `false` to turn it off, or
@@ -42,6 +44,19 @@ export interface ProviderSettings extends ObservabilitySettings {
    * documents none, so none.
    */
   rateLimit?: false | RateLimit | readonly RateLimit[];
+  /**
+   * A refund ledger every process of your fleet shares (`redisLedger`, `postgresLedger`, or
+   * `memoryLedger()` for one process): `refund()` claims each refund's key in it before sending,
+   * so a refund delivered to several instances at once, or again later, is sent once. With one,
+   * `totalTimeout` defaults to 120 000.
+   */
+  ledger?: RefundLedger;
+  /**
+   * Where the rate budget lives (`redisRateLimitStore` from `clawback/redis`): then `rateLimit`
+   * holds across every process sharing it, per API key (per account for FirstPromoter). When the
+   * store cannot be reached, this process's own limiter takes over, with a warning to `logger`.
+   */
+  rateLimitStore?: RateLimitStore;
   /**
    * Extra headers on every request (a call's own `headers` add to them). `Authorization`,
    * `Content-Type`, `Accept` (and FirstPromoter's `Account-ID`) are clawback's; a `User-Agent`
@@ -95,6 +110,9 @@ const rateLimitSettingSchema = z.custom<false | RateLimit | readonly RateLimit[]
   });
 });
 
+const hasMethods = (value: unknown, names: readonly string[]) =>
+  typeof value === 'object' && value !== null && names.every((name) => typeof (value as Record<string, unknown>)[name] === 'function');
+
 export const providerSettingsShape = {
   apiKey: optional(nonEmptyString('a non-empty string')),
   baseURL: optional(baseURLSchema),
@@ -120,69 +138,17 @@ export const providerSettingsShape = {
   ),
   onRequest: optional(functionSchema<ObservabilitySettings['onRequest']>()),
   onResponse: optional(functionSchema<ObservabilitySettings['onResponse']>()),
+  ledger: optional(
+    z.custom<RefundLedger>((value) => hasMethods(value, ['claim', 'record', 'get', 'list', 'resolve']) && typeof (value as RefundLedger)[LEDGER_RULES] === 'function', {
+      error: expected('a refund ledger: memoryLedger(), redisLedger(redis), postgresLedger(pool), or defineLedger(yourStore)'),
+    }),
+  ),
+  rateLimitStore: optional(
+    z.custom<RateLimitStore>((value) => hasMethods(value, ['take', 'complete']), {
+      error: expected('a rate limit store (redisRateLimitStore(redis))'),
+    }),
+  ),
 };
-
-/**
- * `process.env[name]`, where there is a `process` (not in edge runtimes or browsers): its value
- * (blank reads as unset), or why the runtime refused to read it. Deno without `--allow-env` throws
- * `NotCapable` on every read; an optional variable the runtime will not show is simply unset.
- */
-function readEnvironment(name: string): { value: string | undefined; refused?: string } {
-  try {
-    const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-    const value = env?.[name];
-    return { value: value === undefined || value.trim() === '' ? undefined : value };
-  } catch (error) {
-    return { value: undefined, refused: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
-  }
-}
-
-/** An optional environment variable: its value, or undefined when unset, blank, or not readable here. */
-export function readEnv(name: string): string | undefined {
-  return readEnvironment(name).value;
-}
-
-/** The explicit setting, else the environment variable; one that cannot be sent as a header value is refused (never echoed). */
-function resolveCredential(value: string | undefined, setting: string, envName: string, factory: string, provider: ProviderName) {
-  const read = value === undefined ? readEnvironment(envName) : { value };
-  if (read.value === undefined || /^[\x21-\x7e]+$/.test(read.value)) return read;
-  // Usually a trailing newline from a secrets file.
-  const source = value === undefined ? `the ${envName} environment variable` : `the ${setting} setting`;
-  throw new ValidationError([{ path: setting, message: `must be printable ASCII without spaces or line breaks: check ${source}` }], {
-    context: `${factory}() settings`,
-    provider,
-  });
-}
-
-/** A credential: the explicit setting, else the environment variable, else undefined (also when the runtime will not let it be read). */
-export function readCredential(
-  value: string | undefined,
-  setting: string,
-  envName: string,
-  factory: string,
-  provider: ProviderName,
-): string | undefined {
-  return resolveCredential(value, setting, envName, factory, provider).value;
-}
-
-/** The explicit setting, else the environment variable, else a `ValidationError` saying how to provide it. */
-export function requireSetting(
-  value: string | undefined,
-  setting: string,
-  envName: string,
-  factory: string,
-  provider: ProviderName,
-): string {
-  const { value: resolved, refused } = resolveCredential(value, setting, envName, factory, provider);
-  if (resolved !== undefined) return resolved;
-  const unreadable = refused
-    ? `, which this runtime did not let clawback read (${refused}); on Deno, run with --allow-env=${envName}`
-    : '';
-  throw new ValidationError([{ path: setting, message: `is missing: pass ${setting} to ${factory}() or set the ${envName} environment variable${unreadable}` }], {
-    context: `${factory}() settings`,
-    provider,
-  });
-}
 
 /**
  * Refuses a `baseURL` that already ends in the start of the vendor's paths (`…/v1` for Affonso,
@@ -224,6 +190,11 @@ export interface ProviderDefinition {
   authenticate: (apiKey: string, settings: Readonly<Record<string, unknown>>) => Record<string, string>;
   /** A request signer from the settings, resolved with the key (Affonso's signing secret); none by default. */
   signer?: (settings: Readonly<Record<string, unknown>>) => { secret: string; sign: (body: string) => Promise<Record<string, string>> } | undefined;
+  /**
+   * What the vendor counts its rate limit by, from the auth headers (a shared `rateLimitStore`
+   * keys the budget by a fingerprint of it): the API key by default.
+   */
+  rateLimitUnit?: (headers: Record<string, string>) => string;
   /** The vendor's documented limits, used unless `rateLimit` says otherwise. */
   defaultRateLimit: (settings: Readonly<Record<string, unknown>>) => readonly RateLimit[];
   readError: (body: unknown) => VendorErrorInfo;
@@ -264,7 +235,10 @@ export function createProviderTransport(definition: ProviderDefinition, settings
     ky: parsed.ky,
     timeout: parsed.timeout ?? DEFAULT_TIMEOUT_MS,
     maxRetries: parsed.maxRetries ?? DEFAULT_MAX_RETRIES,
-    totalTimeout: parsed.totalTimeout,
+    totalTimeout: parsed.totalTimeout ?? (parsed.ledger ? LEDGER_TOTAL_TIMEOUT_MS : undefined),
+    ledger: parsed.ledger,
+    rateLimitStore: parsed.rateLimitStore,
+    rateLimitUnit: definition.rateLimitUnit ?? ((headers) => headers.authorization ?? ''),
     rateLimit:
       parsed.rateLimit === false
         ? []

@@ -1,11 +1,12 @@
 import type { ClawbackError, ClawbackErrorDetails } from './errors.js';
 import type { ObservabilitySettings } from './hooks.js';
-import type { RateLimit, Slot } from './rate-limiter.js';
+import type { RateLimit, RateLimitStore, Slot } from './rate-limiter.js';
 import type { Redactor } from './redaction.js';
 import type { FailureKind } from './retry.js';
 import type { KyInstanceLike } from './settings.js';
 import type { Schema } from './validation.js';
-import type { CallOptions, ProviderName } from '../spec/refund-provider-v1.js';
+import type { RefundLedger } from './ledger.js';
+import type { CallOptions, ProviderName, RefundCall, RefundResult } from '../spec/refund-provider-v1.js';
 
 // The vocabulary the transport's files share: what a provider hands the transport, what it gets
 // back, and the state one call keeps across its attempts and ky's hooks.
@@ -53,6 +54,12 @@ export interface TransportConfig {
   /** Reads the vendor's error envelope; returns `{}` for bodies it does not recognise. */
   readError: (body: unknown) => VendorErrorInfo;
   observe: ObservabilitySettings;
+  /** The fleet's refund ledger, when there is one. */
+  ledger?: RefundLedger | undefined;
+  /** Where the rate budget lives when it is shared; this process alone otherwise. */
+  rateLimitStore?: RateLimitStore | undefined;
+  /** What the vendor counts its rate limit by, from the auth headers. */
+  rateLimitUnit?: ((headers: Record<string, string>) => string) | undefined;
 }
 
 export interface VendorRequest {
@@ -97,6 +104,11 @@ export interface Transport {
    * (a bug) becomes `unexpectedFailure`, flagged ambiguous, its message redacted.
    */
   guard<T>(work: () => Promise<T>): Promise<T>;
+  /**
+   * `refund()` on this provider: `run(call)` guarded, and, with a ledger, claimed first and
+   * recorded after. `dedupes`: the vendor itself deduplicates this refund under its key.
+   */
+  refund(call: RefundCall, dedupes: boolean, run: (call: RefundCall) => Promise<RefundResult>): Promise<RefundResult>;
   /** `post` then `parse`: the whole call for a vendor without quirks between the two. */
   send<T>(request: VendorRequest, schema: Schema<T>, meaningless?: Meaningless<T>): Promise<{ data: T; response: VendorResponse }>;
 }

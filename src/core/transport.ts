@@ -3,6 +3,9 @@ import { ResponseValidationError, unexpectedFailure, type ClawbackErrorDetails }
 import { interrupted, toClawbackError } from './failures.js';
 import { redactHeaders } from './hooks.js';
 import { createKyInstance, shouldRetry } from './ky-instance.js';
+import { sha256Hex } from './hmac.js';
+import { LEDGER_RULES, LEDGER_TOTAL_TIMEOUT_MS } from './ledger.js';
+import { log } from './hooks.js';
 import { RateLimiter } from './rate-limiter.js';
 import { createRedactor } from './redaction.js';
 import { MAX_RESPONSE_BYTES, readCapped } from './response-body.js';
@@ -20,7 +23,9 @@ import {
 } from './transport-types.js';
 import { describeSchemaIssue, type Schema } from './validation.js';
 import { answerOf } from './vendor-fetch.js';
+import type { RefundCall, RefundResult } from '../spec/refund-provider-v1.js';
 import { VERSION } from '../version.js';
+
 
 export type { Credentials, FetchFunction, Transport, TransportConfig, VendorErrorInfo, VendorRequest, VendorResponse } from './transport-types.js';
 export { MAX_RESPONSE_BYTES };
@@ -60,7 +65,21 @@ function fixedHeaders(callerHeaders: Record<string, string>, authHeaders: Record
 export function createTransport(config: TransportConfig): Transport {
   const { provider, vendor } = config;
   const callerHeaders = lowerCaseNames(config.headers);
-  const limiter = config.rateLimit.length > 0 ? new RateLimiter(config.rateLimit) : undefined;
+  const { logger } = config.observe;
+  // A shared budget is keyed by a fingerprint of what the vendor counts by (no secret stored);
+  // one process's own budget needs no name.
+  const limiter =
+    config.rateLimit.length === 0
+      ? undefined
+      : config.rateLimitStore
+        ? new RateLimiter(
+            config.rateLimit,
+            config.rateLimitStore,
+            async () => (await sha256Hex(JSON.stringify(['clawback.ratelimit.v1', provider, config.rateLimitUnit?.(config.credentials().headers) ?? '']))).slice(0, 32),
+            // A slot in flight longer than an attempt can last belongs to a process that died.
+            { leaseMs: config.timeout + 10_000, warn: (message) => log(logger, 'warn', message) },
+          )
+        : new RateLimiter(config.rateLimit);
 
   let prepared: Prepared | undefined;
   const context: TransportContext = {
@@ -217,5 +236,13 @@ export function createTransport(config: TransportConfig): Transport {
     }
   }
 
-  return { post, parse, send, guard };
+  function refund(call: RefundCall, dedupes: boolean, run: (call: RefundCall) => Promise<RefundResult>): Promise<RefundResult> {
+    const { ledger } = config;
+    if (!ledger) return guard(() => run(call));
+    // The rules come with the ledger (`defineLedger`), so a provider without one does not carry them.
+    const credentials = () => config.credentials().headers;
+    return guard(() => ledger[LEDGER_RULES]({ ledger, provider, vendor, credentials, logger, totalTimeout: config.totalTimeout ?? LEDGER_TOTAL_TIMEOUT_MS }, call, dedupes, run));
+  }
+
+  return { post, parse, send, guard, refund };
 }

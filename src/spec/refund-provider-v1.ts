@@ -1,3 +1,5 @@
+import type { RefundLedger } from '../core/ledger.js';
+
 /**
  * The contract every provider implements. Users call `refund()`; `refund()` validates the
  * unified options, fixes the idempotency key, and hands a `RefundCall` to `doRefund()`.
@@ -95,6 +97,8 @@ export interface RefundCall extends CallOptions {
 export interface RefundProviderV1<Name extends ProviderName = ProviderName> {
   readonly specificationVersion: 'v1';
   readonly provider: Name;
+  /** The refund ledger this provider sends through, when it was given one. */
+  readonly ledger?: RefundLedger | undefined;
   /** Called by `refund()`; use `refund()` instead of calling this directly. */
   doRefund(call: RefundCall): Promise<RefundResult>;
 }

@@ -3,7 +3,7 @@ import { expected, functionSchema, looseObject, optional, parseInput, validateFi
 import { customerSchema, providerSchema, type RefundProvider } from '../refund.js';
 import type { Customer, Money, ProviderName } from '../spec/refund-provider-v1.js';
 import { stripeEventSchema } from './stripe-schemas.js';
-import { isNeed, plan, type Candidate, type Need, type Step, type StripeLookup, type StripeSkipped, type StripeSource } from './stripe-plan.js';
+import { isNeed, plan, planVendor, type Candidate, type Need, type Step, type StripeLookup, type StripeSkipped, type StripeSource } from './stripe-plan.js';
 
 export { fromStripeAmount } from './stripe-money.js';
 export { stripeChargeSchema, stripeDisputeSchema, stripeEventSchema, stripeRefundSchema } from './stripe-schemas.js';
@@ -149,7 +149,7 @@ function prepare(event: unknown, options: StripeEventAsyncOptions, call: string)
   const { provider, conversionId, customer, listRefunds, retrieveCharge } = parseInput(optionsSchema, options, `Invalid ${call}() options`);
   const { type, data } = parseInput(stripeEventSchema, event, 'Invalid Stripe event');
   const skipped: StripeSkipped[] = [];
-  const steps = plan(type, data.object, provider.provider, skipped);
+  const steps = plan(type, data.object, planVendor(provider.provider, provider.ledger !== undefined), skipped);
   return {
     call,
     provider,

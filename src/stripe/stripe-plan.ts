@@ -75,34 +75,42 @@ const DISPUTE_EVENTS = new Set(['charge.dispute.created', 'charge.dispute.funds_
 const idOf = (reference: string | { id: string } | null | undefined): string | undefined =>
   reference == null ? undefined : typeof reference === 'string' ? reference : reference.id;
 
-/** The vendors that get a full refund once a charge is refunded in full, and nothing for a partial refund, and why. */
+/**
+ * The vendors that get a full refund once a charge is refunded in full, and nothing for a partial
+ * refund, and why: Affixo always, RefCampaign unless its provider has a ledger (which sends each
+ * refund's key once, so its partial refunds can be sent like Affonso's).
+ */
 type WholeOnly = 'affixo' | 'refcampaign';
-const WHOLE_ONLY: ReadonlySet<ProviderName> = new Set<WholeOnly>(['affixo', 'refcampaign']);
+export interface PlanVendor {
+  name: ProviderName;
+  wholeOnly: boolean;
+}
+export const planVendor = (name: ProviderName, ledgered: boolean): PlanVendor => ({ name, wholeOnly: name === 'affixo' || (name === 'refcampaign' && !ledgered) });
 const WHOLE_ONLY_WHY: Record<WholeOnly, string> = {
   affixo: 'Affixo reverses whole conversions only (nothing is sent for a partial refund)',
   refcampaign:
-    'RefCampaign partial refunds carry no idempotency key, so a redelivered event (or this one handled twice) would claw back twice: a partial refund is not sent. To reverse one, send it once yourself with refund({ provider, conversionId, amount }) and record that you did, or let RefCampaign record Stripe refunds through its own Stripe integration',
+    'RefCampaign partial refunds carry no idempotency key, so a redelivered event (or this one handled twice) would claw back twice: a partial refund is not sent. Give createRefCampaign() a ledger (which sends each refund key once), and clawback sends partial refunds keyed by their re_ ids; or send it once yourself with refund({ provider, conversionId, amount }) and record that you did, or let RefCampaign record Stripe refunds through its own Stripe integration',
 };
 
 const ASYNC_HINT = 'refundsFromStripeEventAsync';
 
 /** What the event asks for, per the provider's rules; what it cannot do goes to `skipped`. */
-export function plan(type: string, object: unknown, provider: ProviderName, skipped: StripeSkipped[]): Step[] {
+export function plan(type: string, object: unknown, vendor: PlanVendor, skipped: StripeSkipped[]): Step[] {
   if (REFUND_EVENTS.has(type)) {
     const refund = parseInput(stripeRefundSchema, object, `Invalid Stripe ${type} event: data.object`);
     const charge = typeof refund.charge === 'object' && refund.charge !== null ? refund.charge : undefined;
     const source = sourceOf(type, refund, idOf(refund.charge), refund.payment_intent);
-    return fromRefund(refund, charge, { ...source, refundId: refund.id }, provider, skipped, type);
+    return fromRefund(refund, charge, { ...source, refundId: refund.id }, vendor, skipped, type);
   }
   if (type === 'charge.refunded') {
     const charge = parseInput(stripeChargeSchema, object, `Invalid Stripe ${type} event: data.object`);
     const source = sourceOf(type, charge, charge.id, charge.payment_intent);
-    if (WHOLE_ONLY.has(provider)) return fromFullyRefundedCharge(charge, source, provider, skipped);
-    return fromRefundedCharge(charge, source, provider, skipped, type);
+    if (vendor.wholeOnly) return fromFullyRefundedCharge(charge, source, vendor, skipped);
+    return fromRefundedCharge(charge, source, vendor, skipped, type);
   }
   if (DISPUTE_EVENTS.has(type)) {
     const dispute = parseInput(stripeDisputeSchema, object, `Invalid Stripe ${type} event: data.object`);
-    return fromDispute(dispute, { ...sourceOf(type, dispute, idOf(dispute.charge), dispute.payment_intent), disputeId: dispute.id }, provider, skipped);
+    return fromDispute(dispute, { ...sourceOf(type, dispute, idOf(dispute.charge), dispute.payment_intent), disputeId: dispute.id }, vendor, skipped);
   }
   if (type === 'charge.dispute.closed') {
     const dispute = parseInput(stripeDisputeSchema, object, `Invalid Stripe ${type} event: data.object`);
@@ -132,9 +140,9 @@ function sourceOf(
  * (and until 2024-10-28.acacia Stripe sent `refund.created` only for refunds without a charge), so
  * they come from the merchant's `listRefunds`.
  */
-function fromRefundedCharge(charge: StripeCharge, source: StripeSource, provider: ProviderName, skipped: StripeSkipped[], type: string): Step[] {
+function fromRefundedCharge(charge: StripeCharge, source: StripeSource, vendor: PlanVendor, skipped: StripeSkipped[], type: string): Step[] {
   const fromList = (refunds: readonly StripeRefund[], skips: StripeSkipped[]) =>
-    refunds.flatMap((refund) => fromRefund(refund, charge, { ...source, refundId: refund.id }, provider, skips, type));
+    refunds.flatMap((refund) => fromRefund(refund, charge, { ...source, refundId: refund.id }, vendor, skips, type));
   const listed = charge.refunds;
   if (listed && !listed.has_more) return fromList(listed.data, skipped);
   const lookup = `Pass listRefunds: (chargeId) => stripe.refunds.list({ charge: chargeId }) to ${ASYNC_HINT}`;
@@ -173,7 +181,7 @@ function fromRefund(
   refund: StripeRefund,
   charge: StripeChargeSummary | undefined,
   source: StripeSource,
-  provider: ProviderName,
+  vendor: PlanVendor,
   skipped: StripeSkipped[],
   eventType: string,
 ): Candidate[] {
@@ -182,14 +190,14 @@ function fromRefund(
     skipped.push({ reason: `${label}: ${unsettled(refund.status, eventType)}` });
     return [];
   }
-  if (WHOLE_ONLY.has(provider)) {
+  if (vendor.wholeOnly) {
     if (!charge) {
       skipped.push({
-        reason: `${label}: ${WHOLE_ONLY_WHY[provider as WholeOnly]}. Whether ${source.chargeId ?? 'its charge'} is now refunded in full is not in a ${eventType} event (its charge is not expanded): subscribe to charge.refunded, which clawback turns into a full refund once the charge is refunded in full`,
+        reason: `${label}: ${WHOLE_ONLY_WHY[vendor.name as WholeOnly]}. Whether ${source.chargeId ?? 'its charge'} is now refunded in full is not in a ${eventType} event (its charge is not expanded): subscribe to charge.refunded, which clawback turns into a full refund once the charge is refunded in full`,
       });
       return [];
     }
-    return fromFullyRefundedCharge(charge, source, provider, skipped);
+    return fromFullyRefundedCharge(charge, source, vendor, skipped);
   }
   const money = exactAmount(refund, label, skipped);
   if (!money) return [];
@@ -202,11 +210,11 @@ function fromRefund(
  * says nothing of the charge is left (`refunded: true`), however many refunds it took. Before
  * that, nothing: Affixo cannot take a partial refund, and RefCampaign cannot deduplicate one.
  */
-function fromFullyRefundedCharge(charge: StripeChargeSummary, source: StripeSource, provider: ProviderName, skipped: StripeSkipped[]): Candidate[] {
+function fromFullyRefundedCharge(charge: StripeChargeSummary, source: StripeSource, vendor: PlanVendor, skipped: StripeSkipped[]): Candidate[] {
   const label = `charge ${charge.id}`;
   if (!charge.refunded) {
     skipped.push({
-      reason: `${label}: ${charge.amount_refunded} of ${charge.amount} (Stripe units) refunded so far. ${WHOLE_ONLY_WHY[provider as WholeOnly]}; clawback sends a full refund when the charge is refunded in full`,
+      reason: `${label}: ${charge.amount_refunded} of ${charge.amount} (Stripe units) refunded so far. ${WHOLE_ONLY_WHY[vendor.name as WholeOnly]}; clawback sends a full refund when the charge is refunded in full`,
     });
     return [];
   }
@@ -220,7 +228,7 @@ function fromFullyRefundedCharge(charge: StripeChargeSummary, source: StripeSour
  * (no key for a partial) get a full reversal only for a dispute of the whole charge, which needs
  * the charge's amount: an expanded `charge`, or the merchant's `retrieveCharge`.
  */
-function fromDispute(dispute: StripeDispute, source: StripeSource, provider: ProviderName, skipped: StripeSkipped[]): Step[] {
+function fromDispute(dispute: StripeDispute, source: StripeSource, vendor: PlanVendor, skipped: StripeSkipped[]): Step[] {
   const label = `dispute ${dispute.id}`;
   if (dispute.status.startsWith('warning_')) {
     skipped.push({
@@ -230,14 +238,14 @@ function fromDispute(dispute: StripeDispute, source: StripeSource, provider: Pro
   }
   const reason = `Stripe dispute ${dispute.id}${dispute.reason ? ` (${dispute.reason})` : ''}`;
   const candidate: Candidate = { source, refundId: dispute.id, reason, created: dispute.created, label };
-  if (!WHOLE_ONLY.has(provider)) {
+  if (!vendor.wholeOnly) {
     const money = exactAmount(dispute, label, skipped);
     return money ? [{ ...candidate, amount: money }] : [];
   }
   const whole = (charge: StripeChargeSummary, skips: StripeSkipped[]): Candidate[] => {
     if (charge.currency.toLowerCase() === dispute.currency.toLowerCase() && dispute.amount >= charge.amount) return [candidate];
     skips.push({
-      reason: `${label}: disputes ${dispute.amount} ${dispute.currency} (Stripe units) of charge ${charge.id}'s ${charge.amount} ${charge.currency}, not the whole charge. ${WHOLE_ONLY_WHY[provider as WholeOnly]}; a dispute of part of a charge is not sent, so reverse that part by hand`,
+      reason: `${label}: disputes ${dispute.amount} ${dispute.currency} (Stripe units) of charge ${charge.id}'s ${charge.amount} ${charge.currency}, not the whole charge. ${WHOLE_ONLY_WHY[vendor.name as WholeOnly]}; a dispute of part of a charge is not sent, so reverse that part by hand`,
     });
     return [];
   };
@@ -248,7 +256,7 @@ function fromDispute(dispute: StripeDispute, source: StripeSource, provider: Pro
     {
       lookup: 'retrieveCharge',
       chargeId,
-      skip: `${label}: ${WHOLE_ONLY_WHY[provider as WholeOnly]}, and whether this dispute covers the whole of charge ${chargeId} is not in the event (its charge is not expanded), so nothing is sent. Pass retrieveCharge: (chargeId) => stripe.charges.retrieve(chargeId) to ${ASYNC_HINT}`,
+      skip: `${label}: ${WHOLE_ONLY_WHY[vendor.name as WholeOnly]}, and whether this dispute covers the whole of charge ${chargeId} is not in the event (its charge is not expanded), so nothing is sent. Pass retrieveCharge: (chargeId) => stripe.charges.retrieve(chargeId) to ${ASYNC_HINT}`,
       resume: (found, skips) => whole(parseInput(chargeSummarySchema, found, `retrieveCharge(${JSON.stringify(chargeId)}) must return the Charge (stripe.charges.retrieve)`), skips),
     },
   ];

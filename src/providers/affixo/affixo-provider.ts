@@ -93,6 +93,8 @@ export function createAffixo(settings: AffixoSettings = {}): AffixoProvider {
         });
       },
     },
-    doRefund: (call) => transport.guard(() => refundWithAffixo(call, send)),
+    ledger: settings.ledger,
+    // "Idempotent on external_id": a repeat cannot reverse the conversion twice.
+    doRefund: (call) => transport.refund(call, true, (c) => refundWithAffixo(c, send)),
   };
 }

@@ -1,7 +1,8 @@
 import type * as z from 'zod/mini';
 import type { VendorErrorInfo, VendorResponse } from '../../core/transport-types.js';
 import { hmacSha256, toHex } from '../../core/hmac.js';
-import { createProviderTransport, readCredential, type ProviderSettings } from '../../core/settings.js';
+import { readCredential } from '../../core/credentials.js';
+import { createProviderTransport, type ProviderSettings } from '../../core/settings.js';
 import { nonEmptyString, oneOf, optional, parseInput, parseNativeCall } from '../../core/validation.js';
 import type { CallOptions, RefundProviderV1 } from '../../spec/refund-provider-v1.js';
 import { refundWithAffonso } from './affonso-refund.js';
@@ -131,6 +132,8 @@ export function createAffonso(settings: AffonsoSettings = {}): AffonsoProvider {
         });
       },
     },
-    doRefund: (call) => transport.guard(() => refundWithAffonso(call, send)),
+    ledger: settings.ledger,
+    // refund() always sends external_event_id, on which Affonso deduplicates.
+    doRefund: (call) => transport.refund(call, true, (c) => refundWithAffonso(c, send)),
   };
 }

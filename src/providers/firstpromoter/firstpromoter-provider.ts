@@ -1,7 +1,8 @@
 import type * as z from 'zod/mini';
 import { ConflictError, NotFoundError } from '../../core/errors.js';
 import type { VendorErrorInfo, VendorResponse } from '../../core/transport-types.js';
-import { createProviderTransport, requireSetting, type ProviderSettings } from '../../core/settings.js';
+import { requireSetting } from '../../core/credentials.js';
+import { createProviderTransport, type ProviderSettings } from '../../core/settings.js';
 import { nonEmptyString, optional, parseNativeCall } from '../../core/validation.js';
 import type { CallOptions, RefundProviderV1 } from '../../spec/refund-provider-v1.js';
 import { refundWithFirstPromoter } from './firstpromoter-refund.js';
@@ -79,6 +80,8 @@ export function createFirstPromoter(settings: FirstPromoterSettings = {}): First
         authorization: `Bearer ${apiKey}`,
         'account-id': requireSetting(accountId as string | undefined, 'accountId', 'FIRSTPROMOTER_ACCOUNT_ID', 'createFirstPromoter', 'firstpromoter'),
       }),
+      // "400 requests/minute per account": a shared budget is the account's, whatever the key.
+      rateLimitUnit: (headers) => headers['account-id'] ?? '',
       // "400 requests/minute per account". A provider instance serves one account.
       // https://docs.firstpromoter.com/api-reference-v2/api-admin/introduction
       defaultRateLimit: () => [{ limit: 400, interval: 60_000 }],
@@ -121,6 +124,8 @@ export function createFirstPromoter(settings: FirstPromoterSettings = {}): First
         });
       },
     },
-    doRefund: (call) => transport.guard(() => refundWithFirstPromoter(call, send)),
+    ledger: settings.ledger,
+    // event_id is FirstPromoter's duplicate guard.
+    doRefund: (call) => transport.refund(call, true, (c) => refundWithFirstPromoter(c, send)),
   };
 }

@@ -89,6 +89,9 @@ export function createRefCampaign(settings: RefCampaignSettings = {}): RefCampai
         });
       },
     },
-    doRefund: (call) => transport.guard(() => refundWithRefCampaign(call, send)),
+    ledger: settings.ledger,
+    // With a ledger, the ledger is what keeps a partial refund to one send (RefCampaign has no key for it).
+    // A full refund of a refunded conversion is a no-op; a partial refund has no key.
+    doRefund: (call) => transport.refund(call, call.amount === undefined, (c) => refundWithRefCampaign(c, send, settings.ledger !== undefined)),
   };
 }

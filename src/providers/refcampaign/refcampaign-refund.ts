@@ -14,17 +14,18 @@ const notSent = {
  * `refund()` on RefCampaign: `conversionId` → `externalId`, the amount as integer minor units
  * in the conversion's own currency.
  */
-export async function refundWithRefCampaign(call: RefundCall, send: RefCampaignSend): Promise<RefundResult> {
+export async function refundWithRefCampaign(call: RefundCall, send: RefCampaignSend, ledgered = false): Promise<RefundResult> {
   const issues: ValidationIssue[] = [];
   validateField(refCampaignExternalIdSchema, call.conversionId, 'conversionId', issues);
   if (call.reason !== undefined) validateField(refCampaignReasonSchema, call.reason, 'reason', issues);
-  if (call.amount !== undefined && !call.idempotencyKeyGenerated) {
+  if (call.amount !== undefined && !call.idempotencyKeyGenerated && !ledgered) {
     // A key the caller chose promises that calling again with it cannot refund twice. RefCampaign
-    // cannot keep that promise for a partial refund, so refuse rather than ignore the key.
+    // cannot keep that promise for a partial refund, so refuse rather than ignore the key; with a
+    // ledger, the ledger keeps it (one send per key, an ambiguous one held for an operator).
     issues.push({
       path: 'idempotencyKey',
       message:
-        'cannot protect a RefCampaign partial refund: RefCampaign has no idempotency key for partial refunds, so calling again would claw back again. Remove idempotencyKey and make sure your own system sends this refund once',
+        'cannot protect a RefCampaign partial refund: RefCampaign has no idempotency key for partial refunds, so calling again would claw back again. Give the provider a ledger (createRefCampaign({ ledger })), which sends each key once, or remove idempotencyKey and make sure your own system sends this refund once',
     });
   }
   assertRefundable(issues, 'RefCampaign', 'refcampaign');
@@ -43,9 +44,9 @@ export async function refundWithRefCampaign(call: RefundCall, send: RefCampaignS
       ...(call.reason === undefined ? {} : { reason: call.reason }),
     },
     call,
-    // No key protects a partial refund, so its errors name none: "retry the same request"
-    // after a failure that sent nothing, never "retry with this key".
-    call.amount === undefined ? call.idempotencyKey : undefined,
+    // Without a ledger no key protects a partial refund, so its errors name none: "retry the
+    // same request" after a failure that sent nothing, never "retry with this key".
+    call.amount === undefined || ledgered ? call.idempotencyKey : undefined,
   );
   const already = data?.data?.alreadyRefunded;
   const duplicate = already === true;
