@@ -11,6 +11,8 @@ const entry = {
   'compat/refcampaign': 'src/compat/refcampaign.ts',
   stripe: 'src/stripe/index.ts',
   webhooks: 'src/webhooks/index.ts',
+  redis: 'src/redis/index.ts',
+  postgres: 'src/postgres/index.ts',
 };
 
 export default defineConfig([

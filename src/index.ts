@@ -61,6 +61,8 @@ export {
   ledgerId,
   memoryLedger,
   parseLedgerId,
+  refusedSettlement,
+  settledResult,
   type Claim,
   type ClaimRequest,
   type LedgerEntry,

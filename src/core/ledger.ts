@@ -1,3 +1,4 @@
+import { ValidationError } from './errors.js';
 import { refundThroughLedger, type LedgerCallContext } from './ledger-call.js';
 import type { Money, ProviderName, RefundCall, RefundResult } from '../spec/refund-provider-v1.js';
 
@@ -100,9 +101,10 @@ export interface LedgerStore {
   /** Entries, newest change first, optionally in one state. */
   list(filter?: LedgerListFilter): Promise<LedgerEntry[]>;
   /**
-   * An operator's settlement of an entry (normally an ambiguous one): `applied` (later calls
-   * resolve to it, sending nothing) or `not_applied` (removed: the next call sends). Resolves to
-   * the entry as it now is (undefined once removed, or when there was none).
+   * An operator's settlement of an entry whose outcome is not known (ambiguous, or its sender
+   * died): `applied` (later calls resolve to it, sending nothing) or `not_applied` (removed: the
+   * next call sends). Resolves to the entry as it now is (undefined once removed); rejects with a
+   * `ValidationError` for an entry that is applied, being sent, or not there (`decideResolve`).
    */
   resolve(id: string, outcome: 'applied' | 'not_applied'): Promise<LedgerEntry | undefined>;
 }
@@ -221,21 +223,41 @@ export function decideRecord(
     : { ...settled, state: 'ambiguous', error: outcome.error };
 }
 
-/** An operator's settlement: the entry as it now is, `undefined` to remove it, or `'keep'` when there is none. */
-export function decideResolve(entry: LedgerEntry | undefined, outcome: 'applied' | 'not_applied', now: number, retentionMs: number): LedgerEntry | undefined | 'keep' {
-  if (!entry) return 'keep';
-  if (outcome === 'not_applied') return undefined;
-  if (entry.state === 'applied') return entry;
+/**
+ * An operator's settlement: the entry to write (`undefined` to remove it), or why it is refused.
+ * Only an entry whose outcome is not known may be settled: an `ambiguous` one, or one whose
+ * sender died (`in_flight`, lease over). An applied one is what the vendor confirmed, and one
+ * being sent may be applied any moment; settling either as not applied would let it be sent twice.
+ */
+export function decideResolve(
+  entry: LedgerEntry | undefined,
+  outcome: 'applied' | 'not_applied',
+  now: number,
+  retentionMs: number,
+): { write: LedgerEntry | undefined } | { refused: string } {
+  if (!entry) return { refused: 'is not in the ledger (or has expired)' };
+  if (entry.state === 'applied') return { refused: 'is applied: the vendor confirmed it, so there is nothing to settle' };
+  if (entry.state === 'in_flight' && (entry.leaseUntil ?? 0) > now) {
+    return { refused: `is being sent by another process right now (its lease runs ${Math.ceil(((entry.leaseUntil ?? now) - now) / 1000)} s more): settle it only if it ends ambiguous` };
+  }
+  if (outcome === 'not_applied') return { write: undefined };
   return {
-    ...entry,
-    state: 'applied',
-    result: settledResult(entry),
-    error: undefined,
-    holder: undefined,
-    leaseUntil: undefined,
-    updatedAt: now,
-    expiresAt: now + retentionMs,
+    write: {
+      ...entry,
+      state: 'applied',
+      result: settledResult(entry),
+      error: undefined,
+      holder: undefined,
+      leaseUntil: undefined,
+      updatedAt: now,
+      expiresAt: now + retentionMs,
+    },
   };
+}
+
+/** The error an operator's refused settlement throws, naming the entry and why. */
+export function refusedSettlement(id: string, reason: string): ValidationError {
+  return new ValidationError([{ path: 'id', message: `${id} ${reason}` }], { context: 'Cannot settle this ledger entry' });
 }
 
 export interface MemoryLedgerOptions {
@@ -287,7 +309,9 @@ export function memoryLedger(options: MemoryLedgerOptions = {}): RefundLedger {
         .slice(0, filter.limit ?? 100);
     },
     async resolve(id, outcome) {
-      apply(id, decideResolve(live(id), outcome, now(), retentionMs));
+      const decision = decideResolve(live(id), outcome, now(), retentionMs);
+      if ('refused' in decision) throw refusedSettlement(id, decision.refused);
+      apply(id, decision.write);
       return live(id);
     },
   } satisfies LedgerStore);
