@@ -124,6 +124,13 @@ const valuesOf = (entry: LedgerEntry) => [
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
 
 /**
+ * How long a claim or record waits for its answer: until its deadline, and at least a second (the
+ * statement itself refuses to write after the deadline, on PostgreSQL's clock, so a statement
+ * that runs late changes nothing; the timeout only stops the wait).
+ */
+const queryTimeout = (deadline: number) => Math.max(1_000, Math.ceil(deadline - Date.now()));
+
+/**
  * The refund ledger on PostgreSQL: one row per entry in `table`. A fresh claim is one
  * `INSERT … ON CONFLICT DO NOTHING` (the primary key decides between processes); any other claim,
  * and every settlement, locks the row (`SELECT … FOR UPDATE`) and applies `decideClaim` or
@@ -221,7 +228,9 @@ export function postgresLedger(pool: PostgresPoolLike, options: PostgresLedgerOp
       await setUp();
       void prune();
       const id = ledgerId(key);
-      const timeout = Math.max(1, Math.ceil(request.deadline - Date.now()));
+      // The call has given up already: nothing to claim.
+      if (Date.now() > request.deadline) return { outcome: 'late' };
+      const timeout = queryTimeout(request.deadline);
       // The common case, a key never seen: one statement, on PostgreSQL's clock, and nothing
       // written once the call's deadline has passed (a statement that ran late).
       const fresh = await pool.query({
@@ -248,7 +257,8 @@ export function postgresLedger(pool: PostgresPoolLike, options: PostgresLedgerOp
       await setUp();
       const id = ledgerId(key);
       const guard = `id = $1 AND state = 'in_flight' AND holder = $2 AND ${NOW_MS} <= $3`;
-      const timeout = Math.max(1, Math.ceil(deadline - Date.now()));
+      if (Date.now() > deadline) return;
+      const timeout = queryTimeout(deadline);
       if (outcome.state === 'not_applied') {
         await pool.query({ text: `DELETE FROM ${table} WHERE ${guard}`, values: [id, holder, Math.floor(deadline)], query_timeout: timeout });
         return;

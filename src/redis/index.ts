@@ -25,14 +25,17 @@ import { withLocalFallback, type RateLimitStore, type Take } from '../core/rate-
 import type { ProviderName } from '../spec/refund-provider-v1.js';
 
 /**
- * The part of an ioredis client clawback uses (ioredis 5 or 6, or anything alike). `status` is
- * read so that no command is queued while the client is not connected: ioredis holds commands
- * in an offline queue until it reconnects (and setups for BullMQ retry them for ever), and a
- * ledger claim run after its call gave up would show a refund never sent as maybe sent.
+ * The part of an ioredis client clawback uses (ioredis 5 or 6, or anything alike). `status` and
+ * the `ready`/`end` events are read so that a command is issued only once the client is
+ * connected: ioredis would hold it in its offline queue until it reconnects (and setups for
+ * BullMQ retry for ever), and a ledger claim run after its call gave up would show a refund
+ * never sent as maybe sent.
  */
 export interface RedisClientLike {
   readonly status?: string;
   call(command: string, ...args: (string | number)[]): Promise<unknown>;
+  once?(event: 'ready' | 'end', listener: () => void): unknown;
+  removeListener?(event: 'ready' | 'end', listener: () => void): unknown;
 }
 
 export interface RedisLedgerOptions {
@@ -45,15 +48,41 @@ export interface RedisLedgerOptions {
   prefix?: string;
 }
 
-/** A command only while the client is connected; otherwise fail now, not when it reconnects. */
-function connected(redis: RedisClientLike): RedisClientLike {
+/** Resolves when the client is connected, waiting at most `ms` (a client still connecting, or reconnecting). */
+function whenReady(redis: RedisClientLike, ms: number): Promise<void> {
+  if (redis.status === undefined || redis.status === 'ready') return Promise.resolve();
+  if (redis.status === 'end' || !redis.once || ms <= 0) return Promise.reject(new Error(`Redis is not connected (${redis.status})`));
+  return new Promise((resolve, reject) => {
+    const done = (error?: Error) => {
+      clearTimeout(timer);
+      redis.removeListener?.('ready', ready);
+      redis.removeListener?.('end', ended);
+      if (error) reject(error);
+      else resolve();
+    };
+    const ready = () => done();
+    const ended = () => done(new Error('Redis is not connected (end)'));
+    const timer = setTimeout(() => done(new Error(`Redis is not connected (${redis.status}, for ${Math.round(ms)} ms)`)), Math.ceil(ms));
+    redis.once?.('ready', ready);
+    redis.once?.('end', ended);
+  });
+}
+
+/**
+ * The client, issuing each command only once connected, and only if that happens within `ms`:
+ * never a command queued to run after its caller gave up.
+ */
+function connected(redis: RedisClientLike, ms: number): RedisClientLike {
   return {
-    call(command, ...args) {
-      if (redis.status !== undefined && redis.status !== 'ready') return Promise.reject(new Error(`Redis is not connected (${redis.status})`));
+    async call(command, ...args) {
+      await whenReady(redis, ms);
       return redis.call(command, ...args);
     },
   };
 }
+
+/** How long an operator's command (list, get, resolve) waits for a client still connecting. */
+const OPERATOR_WAIT_MS = 5_000;
 
 /** Runs a script by its SHA1, loading it first (and again after a Redis restart forgot it). */
 function script(source: string) {
@@ -179,7 +208,10 @@ function entryFrom(fields: unknown, id: string): LedgerEntry | undefined {
  * `decideRecord` and `decideResolve` atomically.
  */
 export function redisLedger(redis: RedisClientLike, options: RedisLedgerOptions = {}): RefundLedger {
-  const client = connected(redis);
+  // A claim or record waits for a connecting client no longer than its deadline (which the
+  // script checks again, on Redis's clock); an operator's command, a few seconds.
+  const until = (deadline: number) => connected(redis, deadline - Date.now());
+  const client = connected(redis, OPERATOR_WAIT_MS);
   const retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
   const prefix = options.prefix ?? 'clawback:';
   const index = `${prefix}ledger:index`;
@@ -190,7 +222,7 @@ export function redisLedger(redis: RedisClientLike, options: RedisLedgerOptions 
     retentionMs,
     async claim(key, request): Promise<Claim> {
       const id = ledgerId(key);
-      const reply = (await claimScript(client, [entryKey(id), index], [
+      const reply = (await claimScript(until(request.deadline), [entryKey(id), index], [
         request.holder,
         Math.ceil(request.leaseMs),
         Math.floor(request.deadline),
@@ -214,7 +246,7 @@ export function redisLedger(redis: RedisClientLike, options: RedisLedgerOptions 
     async record(key, holder, outcome, deadline) {
       const id = ledgerId(key);
       const payload = outcome.state === 'applied' ? JSON.stringify(outcome.result) : outcome.state === 'ambiguous' ? outcome.error : '';
-      await recordScript(client, [entryKey(id), index], [holder, outcome.state, payload, retentionMs, Math.floor(deadline), id]);
+      await recordScript(until(deadline), [entryKey(id), index], [holder, outcome.state, payload, retentionMs, Math.floor(deadline), id]);
     },
     get,
     async list(filter: LedgerListFilter = {}) {
@@ -316,7 +348,8 @@ const completeScript = script(COMPLETE);
  * completed, which is what keeps latency from bunching arrivals at the vendor.
  */
 export function redisRateLimitStore(redis: RedisClientLike, options: RedisRateLimitStoreOptions = {}): RateLimitStore {
-  const client = connected(redis);
+  // No longer than `withLocalFallback` waits before pacing this process alone.
+  const client = connected(redis, 1_000);
   const prefix = options.prefix ?? 'clawback:';
   // Hash-tagged by budget, so one budget's keys share a Redis Cluster slot.
   const windowKeys = (key: string, limits: readonly { limit: number; interval: number }[]) =>

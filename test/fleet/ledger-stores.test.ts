@@ -12,6 +12,7 @@ import { setupServer } from 'msw/node';
 
 const run = Math.random().toString(36).slice(2, 8);
 const redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
+redis.on('error', () => {});
 const pool = new pg.Pool({ connectionString: inject('postgresUrl'), max: 30 });
 afterAll(async () => {
   redis.disconnect();
