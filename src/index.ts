@@ -59,7 +59,6 @@ export {
   decideResolve,
   defineLedger,
   ledgerId,
-  memoryLedger,
   parseLedgerId,
   refusedSettlement,
   settledResult,
@@ -71,9 +70,9 @@ export {
   type LedgerOutcome,
   type LedgerState,
   type LedgerStore,
-  type MemoryLedgerOptions,
   type RefundLedger,
 } from './core/ledger.js';
+export { memoryLedger, type MemoryLedgerOptions } from './core/memory-ledger.js';
 export type { FetchFunction } from './core/transport-types.js';
 export type { Schema } from './core/validation.js';
 export type {

@@ -19,7 +19,11 @@ export interface LedgerCallContext {
   totalTimeout: number;
 }
 
-/** Added to the call's budget for its claim's lease: "a dead holder blocks its key for about two minutes at most". */
+/**
+ * Added to the call's budget for its claim's lease, so a holder that is alive never loses it:
+ * 5 s, or the budget itself when that is shorter. With the default 120 s budget a holder that
+ * died blocks its key for about two minutes.
+ */
 export const LEASE_MARGIN_MS = 5_000;
 /** Recording an outcome gets its own short deadline: the refund has been decided by then. */
 const RECORD_BUDGET_MS = 5_000;
@@ -88,7 +92,14 @@ export async function refundThroughLedger(
   for (;;) {
     if (call.signal?.aborted) throw new AbortedError(`The ${vendor} call was aborted before it was sent.`, { ...details, retryable: true });
     const remaining = left();
-    const request = { holder, leaseMs: remaining + LEASE_MARGIN_MS, deadline: Date.now() + remaining, dedupes, conversionId: call.conversionId, amount: call.amount };
+    const request = {
+      holder,
+      leaseMs: Math.ceil(remaining + Math.min(LEASE_MARGIN_MS, budget)),
+      deadline: Math.floor(Date.now() + remaining),
+      dedupes,
+      conversionId: call.conversionId,
+      amount: call.amount,
+    };
     claim = await withinBudget(() => ledger.claim(key, request), remaining, 'claim this refund', context, idempotencyKey);
     if (claim.outcome === 'claimed') break;
     if (claim.outcome === 'applied') return replay(claim.entry, call);

@@ -122,6 +122,15 @@ describe.each(stores)('$name', (store) => {
     expect((await ledger.claim(partial, request({ holder: 'holder-3' }))).outcome).toBe('ambiguous');
   });
 
+  it('takes leases and deadlines that are not whole milliseconds (a call\'s remaining budget), on every path', async () => {
+    const key = freshKey();
+    expect(await ledger.claim(key, request({ leaseMs: 1.7, deadline: Date.now() + 5_000.3, dedupes: true }))).toEqual({ outcome: 'claimed' });
+    await sleep(20);
+    expect(await ledger.claim(key, request({ holder: 'holder-2', leaseMs: 10_000.4, deadline: Date.now() + 5_000.6, dedupes: true }))).toEqual({ outcome: 'claimed', retake: 'in_flight' });
+    await ledger.record(key, 'holder-2', { state: 'not_applied' }, Date.now() + 5_000.5);
+    expect(await ledger.claim(key, request({ holder: 'holder-3', leaseMs: 1_000.2 }))).toEqual({ outcome: 'claimed' });
+  });
+
   it('an ambiguous outcome: sent again where the vendor deduplicates, held where it cannot', async () => {
     const key = freshKey();
     await ledger.claim(key, request());
