@@ -156,6 +156,11 @@ describe.each([
     expect(performance.now() - started).toBeLessThan(10_000);
     expect(requestsTo('refcampaign')).toBe(sentBefore);
     await server.up();
+    // No claim made during the outage runs once the clients reconnect (ioredis would have queued
+    // it, and BullMQ-style clients retry for ever): the refunds never sent have no entry.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const entries = await untilReachable(() => ledger.list({ limit: 1_000 }));
+    expect(entries.filter((entry) => ids.slice(4).includes(entry.conversionId))).toEqual([]);
     // The run again, as a webhook's redelivery or a resumed batch would: what was applied replays.
     const again = await untilSettled(() => Promise.all(ids.map(send)));
     expect(again).toEqual(ids.map(() => 'applied'));
@@ -169,6 +174,19 @@ async function until(condition: () => boolean): Promise<void> {
   while (!condition()) {
     if (Date.now() > deadline) throw new Error('timed out waiting');
     await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** `read` once the store answers again (its clients reconnect in their own time), 15 s at most. */
+async function untilReachable<T>(read: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      return await read();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
   }
 }
 
