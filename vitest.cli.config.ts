@@ -10,5 +10,7 @@ export default defineConfig({
     reporters: ['default', 'json'],
     outputFile: { json: 'test-results/cli.json' },
     testTimeout: 60_000,
+    // Real redis-server and PostgreSQL for `--ledger` (the fleet tests' servers).
+    globalSetup: ['test/fleet/servers.setup.ts'],
   },
 });

@@ -17,6 +17,8 @@ import { startEmulator } from '../testing/server.js';
 import type { ConversionSeeds } from '../testing/emulator.js';
 import { VERSION } from '../version.js';
 import { Journal, type JournalEntry } from './journal.js';
+import { openLedger, registerLedgerCommands, type LedgerOptions, type OpenLedger } from './ledger.js';
+import { memoryLedger } from '../core/memory-ledger.js';
 import { FileError, parseCsv, parseJsonLines, toRequest, type AmountUnit, type RowRequest } from './rows.js';
 
 /** Exit codes: 0 every row refunded (or already), 1 some rows failed, 2 nothing sent (bad usage or file), 130 interrupted. */
@@ -24,14 +26,15 @@ const EXIT = { ok: 0, failures: 1, refused: 2, interrupted: 130 } as const;
 
 const providerNames = ['affixo', 'affonso', 'refcampaign', 'firstpromoter'] as const satisfies readonly ProviderName[];
 
-interface RefundCommandOptions {
+interface RefundCommandOptions extends Partial<LedgerOptions> {
   provider: ProviderName;
   file: string;
   format?: 'csv' | 'jsonl';
   amountUnit?: AmountUnit;
   dryRun?: boolean;
   resume?: boolean;
-  journal?: string;
+  /** A path, or false for `--no-journal` (with a ledger, which then is what a run again relies on). */
+  journal?: string | false;
   report?: string;
   concurrency: number;
   baseUrl?: string;
@@ -118,7 +121,9 @@ async function rehearse(options: RefundCommandOptions, requests: RowRequest[]) {
     apiKey: readEnv(apiKey)?.trim() ?? 'dry_run_placeholder_key',
     ...(accountId ? { accountId: readEnv(accountId)?.trim() ?? 'dry_run_account' } : {}),
   };
-  const provider = createProvider(options, { ...placeholders, fetch: capture, rateLimit: false, maxRetries: 0 });
+  // With --ledger, rows are checked under a ledger's rules (RefCampaign partial refunds allowed),
+  // in memory: a dry run claims nothing.
+  const provider = createProvider(options, { ...placeholders, fetch: capture, rateLimit: false, maxRetries: 0, ...(options.ledger ? { ledger: memoryLedger() } : {}) });
   const valid = requests.filter((request): request is Extract<RowRequest, { ok: true }> => request.ok);
   // One at a time, so each captured request is matched to its row.
   const outcomes = new Map<number, RefundManyOutcome>();
@@ -219,6 +224,10 @@ function progressReporter(total: number, skipped: number) {
 }
 
 async function refundCommand(options: RefundCommandOptions): Promise<number> {
+  if (options.journal === false && !options.ledger) {
+    throw new FileError('--no-journal needs --ledger: without a journal or a ledger, running the file again could not tell which rows were done');
+  }
+  if (options.journal === false && options.resume) throw new FileError('--resume reads the journal, which --no-journal turns off: run again without --resume (the ledger replays rows already done)');
   const { requests, fileHash } = readRequests(options);
   const rehearsal = await rehearse(options, requests);
   const invalid = [...rehearsal.entries()].filter(([, entry]) => 'problems' in entry) as Array<[number, { problems: string[] }]>;
@@ -243,14 +252,24 @@ async function refundCommand(options: RefundCommandOptions): Promise<number> {
     return EXIT.refused;
   }
 
-  const journalPath = options.journal ?? `${options.file}.journal.jsonl`;
+  let ledger: OpenLedger | undefined;
+  if (options.ledger) {
+    ledger = await openLedger(options as LedgerOptions);
+    out(`ledger: ${ledger.where}`);
+  }
+  const journalPath = options.journal === false ? undefined : (options.journal ?? `${options.file}.journal.jsonl`);
   const header = { provider: options.provider, fileHash, rows: requests.length, amountUnit: options.amountUnit ?? null, keys: KEY_DERIVATION };
-  let journal: Journal;
+  let journal: Journal | undefined;
   let done = new Set<number>();
-  if (options.resume) ({ journal, done } = Journal.resume(journalPath, header));
-  else journal = Journal.create(journalPath, { type: 'header', version: 2, ...header });
+  try {
+    if (journalPath && options.resume) ({ journal, done } = Journal.resume(journalPath, header));
+    else if (journalPath) journal = Journal.create(journalPath, { type: 'header', version: 2, ...header });
+  } catch (error) {
+    await ledger?.close();
+    throw error;
+  }
 
-  const provider = createProvider(options);
+  const provider = createProvider(options, ledger ? { ledger: ledger.ledger } : {});
   const pending = (requests as Array<Extract<RowRequest, { ok: true }>>).filter((request) => !done.has(request.row));
   if (done.size > 0) out(`resuming: ${done.size} rows already done in ${journalPath}, ${pending.length} to go`);
 
@@ -281,13 +300,13 @@ async function refundCommand(options: RefundCommandOptions): Promise<number> {
           let line: string;
           if (outcome.ok) {
             const { duplicate, status, idempotencyKey } = outcome.result;
-            journal.record({ ...base, idempotencyKey, outcome: duplicate ? 'duplicate' : 'refunded', status });
+            journal?.record({ ...base, idempotencyKey, outcome: duplicate ? 'duplicate' : 'refunded', status });
             if (duplicate) counts.duplicates += 1;
             else counts.refunded += 1;
             line = `row ${request.row} ${request.options.conversionId}: ${duplicate ? 'already refunded (duplicate)' : status}`;
           } else {
             const error = describeError(outcome.error);
-            journal.record({ ...base, idempotencyKey: outcome.error.idempotencyKey, outcome: 'failed', error });
+            journal?.record({ ...base, idempotencyKey: outcome.error.idempotencyKey, outcome: 'failed', error });
             counts.failedByClass.set(error.class, (counts.failedByClass.get(error.class) ?? 0) + 1);
             failures.push({ row: request.row, conversionId: request.options.conversionId, idempotencyKey: outcome.error.idempotencyKey, error });
             line = `row ${request.row} ${request.options.conversionId}: FAILED ${error.class}: ${error.message}`;
@@ -298,7 +317,8 @@ async function refundCommand(options: RefundCommandOptions): Promise<number> {
     );
   } finally {
     progress.stop();
-    journal.close();
+    journal?.close();
+    await ledger?.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
@@ -311,21 +331,30 @@ async function refundCommand(options: RefundCommandOptions): Promise<number> {
   if (done.size > 0) out(`  done in an earlier run:        ${done.size}`);
   out(`  failed:                        ${failed}`);
   for (const [name, count] of [...counts.failedByClass].sort((a, b) => b[1] - a[1])) out(`    ${name}: ${count}`);
-  out(`  journal:                       ${journalPath}`);
+  if (journalPath) out(`  journal:                       ${journalPath}`);
+  if (ledger) out(`  ledger:                        ${ledger.where}`);
   if (failed > 0) {
     const reportPath = options.report ?? `${options.file}.failures.csv`;
     writeReport(reportPath, failures);
     out(`  failures report:               ${reportPath}`);
     const retryable = failures.filter((failure) => failure.error.retryable).length;
+    // Without a journal the ledger is what a run again relies on: the same command, as it was.
+    const again = journalPath ? 'run the same command with --resume' : 'run the same command again';
     if (interrupted) {
-      out('Run the same command with --resume to finish: done rows are skipped, the rest are sent with the same idempotency keys.');
+      out(`To finish, ${again}: done rows are skipped${journalPath ? '' : ' (the ledger replays them, sending nothing)'}, the rest are sent with the same idempotency keys.`);
     } else {
       if (retryable > 0) {
-        out(`${retryable} of the ${failed} failed rows can be sent again safely (their error is retryable): run the same command with --resume.`);
+        out(`${retryable} of the ${failed} failed rows can be sent again safely (their error is retryable): ${again}.`);
       }
       if (retryable < failed) {
         out(
-          `${failed - retryable} failed row${failed - retryable === 1 ? '' : 's'} cannot be fixed by sending again: see the report for why (and whether the refund may have been applied), fix it, then --resume.`,
+          `${failed - retryable} failed row${failed - retryable === 1 ? '' : 's'} cannot be fixed by sending again: see the report for why (and whether the refund may have been applied), fix it, then ${journalPath ? '--resume' : 'run it again'}.`,
+        );
+      }
+      const held = failures.filter((failure) => failure.error.ambiguous && !failure.error.retryable).length;
+      if (ledger && held > 0) {
+        out(
+          `${held} of them may have been applied, and the vendor cannot recognise a repeat: the ledger holds them until you settle them. Check each at the vendor, then: clawback ledger list --state ambiguous --ledger ${ledger.where}`,
         );
       }
     }
@@ -384,6 +413,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--base-url <url>', "the vendor's API origin, e.g. an emulator's URL")
     .option('--plan <rpm>', "Affonso: your plan's requests per minute, 300, 600, 1200 or 3000 (default 300)", affonsoPlan)
     .option('--allow-amount-keys', 'derive the key of a row with an amount but no refund_id from the amount (two equal partial refunds of one conversion then collapse into one)')
+    .option('--ledger <url>', "send through the fleet's refund ledger (redis://… or postgres://…): rows another process sent are not sent again, and RefCampaign partial refunds are allowed")
+    .option('--ledger-prefix <prefix>', "with a Redis --ledger: the key prefix your app's redisLedger uses (default clawback:)")
+    .option('--ledger-table <table>', "with a PostgreSQL --ledger: the table your app's postgresLedger uses (default clawback_refund_ledger)")
+    .option('--no-journal', 'with --ledger: keep no journal file (the ledger replays rows already done when the file is run again)')
     .addHelpText(
       'after',
       `
@@ -409,6 +442,8 @@ file or usage), 130 interrupted (resume with --resume).`,
     .action(async (options: { port: number; host: string; seed?: string }) => {
       exitCode = await emulatorCommand(options);
     });
+
+  registerLedgerCommands(program, (code) => (exitCode = code));
 
   try {
     await program.parseAsync(argv, { from: 'user' });
