@@ -1,5 +1,6 @@
 // `npm run chaos -- --seed N --refunds M [--concurrency C] [--sabotage]`: a reproducible fault
-// campaign. Refunds go through all four providers, by refund(), native calls and refundMany,
+// campaign in one process (`--fleet` runs one across processes: scripts/chaos-fleet.ts).
+// Refunds go through all four providers, by refund(), native calls and refundMany,
 // against the emulator's real HTTP server on loopback with the emulator's rate limits on and
 // clawback's client-side limits set under them. Each conversion gets one or several refunds
 // (equal partial refunds with their own refund ids among them), some sent twice at once with
@@ -46,6 +47,11 @@ for (let i = 2; i < process.argv.length; i++) {
   const isFlag = value === undefined || value.startsWith('--');
   args.set(name, isFlag ? 'true' : value);
   if (!isFlag) i += 1;
+}
+if (args.has('fleet')) {
+  // The campaign across processes: scripts/chaos-fleet.ts.
+  const { runFleet } = await import('./chaos-fleet.js');
+  process.exit(await runFleet(args));
 }
 const seed = Number(args.get('seed') ?? 1);
 const total = Number(args.get('refunds') ?? 2_000);

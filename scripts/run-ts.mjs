@@ -18,7 +18,8 @@ export async function runTypeScript(file, args = []) {
     target: 'node22',
     tsconfig: fileURLToPath(new URL('../tsconfig.json', import.meta.url)),
     // The runtime and test dependencies load from node_modules, as they would for a user.
-    external: ['ky', 'msw', 'msw/*'],
+    // Packages with CommonJS dynamic requires (ioredis, pg, esbuild) load as they are, from node_modules.
+    external: ['ky', 'msw', 'msw/*', 'ioredis', 'pg', 'bullmq', 'esbuild'],
     sourcemap: 'inline',
     logLevel: 'warning',
   });

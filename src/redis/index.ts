@@ -48,24 +48,36 @@ export interface RedisLedgerOptions {
   prefix?: string;
 }
 
+/** One wait for `ready` per client, however many commands wait on it (one listener, not one each). */
+const readiness = new WeakMap<RedisClientLike, Promise<void>>();
+
 /** Resolves when the client is connected, waiting at most `ms` (a client still connecting, or reconnecting). */
 function whenReady(redis: RedisClientLike, ms: number): Promise<void> {
   if (redis.status === undefined || redis.status === 'ready') return Promise.resolve();
   if (redis.status === 'end' || !redis.once || ms <= 0) return Promise.reject(new Error(`Redis is not connected (${redis.status})`));
-  return new Promise((resolve, reject) => {
-    const done = (error?: Error) => {
-      clearTimeout(timer);
-      redis.removeListener?.('ready', ready);
-      redis.removeListener?.('end', ended);
-      if (error) reject(error);
-      else resolve();
-    };
-    const ready = () => done();
-    const ended = () => done(new Error('Redis is not connected (end)'));
-    const timer = setTimeout(() => done(new Error(`Redis is not connected (${redis.status}, for ${Math.round(ms)} ms)`)), Math.ceil(ms));
-    redis.once?.('ready', ready);
-    redis.once?.('end', ended);
+  let ready = readiness.get(redis);
+  if (!ready) {
+    ready = new Promise<void>((resolve, reject) => {
+      const settle = (error?: Error) => {
+        redis.removeListener?.('ready', onReady);
+        redis.removeListener?.('end', onEnd);
+        readiness.delete(redis);
+        if (error) reject(error);
+        else resolve();
+      };
+      const onReady = () => settle();
+      const onEnd = () => settle(new Error('Redis is not connected (end)'));
+      redis.once?.('ready', onReady);
+      redis.once?.('end', onEnd);
+    });
+    ready.catch(() => {});
+    readiness.set(redis, ready);
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Redis is not connected (${redis.status}, for ${Math.round(ms)} ms)`)), Math.ceil(ms));
   });
+  return Promise.race([ready, timeout]).finally(() => clearTimeout(timer));
 }
 
 /**
