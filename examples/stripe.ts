@@ -63,7 +63,7 @@ try {
   const refunded = (id: string) => emulator.ledger.refunds({ provider: 'affonso', conversionId: id }).map((refund) => refund.amount);
   assert.deepEqual(refunded('com_1001'), [1_500, 1_500]);
   assert.deepEqual(refunded('com_1002'), [8_000]); // acted on once the refund succeeded
-  assert.deepEqual(refunded('com_1003'), [12_340]); // the chargeback: everything left
+  assert.deepEqual(refunded('com_1003'), [12_340]); // the chargeback: the disputed amount (here the whole charge)
   for (const id of ['com_1001', 'com_1002', 'com_1003']) {
     const conversion = emulator.ledger.conversion('affonso', id);
     console.log(`${id}: refunded ${conversion?.refunded} of ${conversion?.sale.value} ${conversion?.sale.currency}, commission now ${conversion?.commission}`);
