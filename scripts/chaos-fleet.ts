@@ -48,6 +48,8 @@ interface Refund {
   /** Done: applied (an ok answer), held ambiguous, or given up. */
   settled?: 'ok' | 'held' | 'gave up';
   inFlight: number;
+  /** Deliveries scheduled and not made yet. */
+  scheduled: number;
 }
 
 export async function runFleet(args: Map<string, string>): Promise<number> {
@@ -102,6 +104,7 @@ export async function runFleet(args: Map<string, string>): Promise<number> {
       deliveries: 0,
       answers: [],
       inFlight: 0,
+      scheduled: 0,
     } satisfies Refund;
   });
   if (sabotage) {
@@ -192,6 +195,8 @@ export async function runFleet(args: Map<string, string>): Promise<number> {
     dead: boolean;
   }
   const workers: Worker[] = [];
+  const unexpectedExits: string[] = [];
+  let finishing = false;
   /** One delivery of `id` on `worker` is over; false when none was in flight there (the exit handler took it). */
   const untrack = (worker: Worker, id: number): boolean => {
     const copies = worker.jobs.get(id) ?? 0;
@@ -208,8 +213,15 @@ export async function runFleet(args: Map<string, string>): Promise<number> {
       answer(refunds[message.id] as Refund, message);
     });
     child.on('error', () => {}); // a send to a worker that just died: see deliver()
-    child.on('exit', () => {
+    child.on('exit', (code, signal) => {
+      const killed = worker.dead; // killOne marks its victims before killing them, the end its workers
       worker.dead = true;
+      if (!killed && !finishing) {
+        // Not one of the campaign's kills: say so, and keep the fleet at its size.
+        unexpectedExits.push(`worker ${child.pid} exited (${signal ?? code})`);
+        console.error(`a worker exited on its own (${signal ?? code}); replaced`);
+        workers.push(spawnWorker());
+      }
       // Its deliveries in flight are lost, as a webhook to a crashed instance is: delivered again.
       for (const [id, copies] of worker.jobs) for (let copy = 0; copy < copies; copy++) lost(refunds[id] as Refund);
       worker.jobs.clear();
@@ -220,7 +232,9 @@ export async function runFleet(args: Map<string, string>): Promise<number> {
   await Promise.all(workers.map((worker) => worker.ready));
 
   // ---- deliveries ----------------------------------------------------------------------------------
-  const MAX_DELIVERIES = 40;
+  // As a webhook source does, a refund is delivered again while its answer says so, for a while
+  // (Stripe: three days; here ten minutes, with a growing wait between deliveries).
+  const GIVE_UP_AFTER_MS = 10 * 60_000;
   let kills = 0;
   let deliveredTotal = 0;
   let restarting = false;
@@ -240,6 +254,7 @@ export async function runFleet(args: Map<string, string>): Promise<number> {
   const deliver = (refund: Refund) => {
     if (refund.settled && refund.settled !== 'ok') return;
     const alive = workers.filter((worker) => !worker.dead);
+    if (alive.length === 0) return; // the run is over
     const worker = pick(alive);
     refund.deliveries += 1;
     refund.inFlight += 1;
@@ -252,7 +267,16 @@ export async function runFleet(args: Map<string, string>): Promise<number> {
     if (deliveredTotal % killEvery === 0) void killOne();
     if (!restarted && deliveredTotal >= Math.floor(total * 0.6)) void restartStore();
   };
-  const later = (refund: Refund, ms: number) => setTimeout(() => deliver(refund), ms);
+  const timers = new Set<ReturnType<typeof setTimeout>>();
+  const later = (refund: Refund, ms: number) => {
+    refund.scheduled += 1;
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      refund.scheduled -= 1;
+      deliver(refund);
+    }, ms);
+    timers.add(timer);
+  };
   function answer(refund: Refund, message: FleetAnswer) {
     refund.inFlight -= 1;
     refund.answers.push(message);
@@ -262,12 +286,12 @@ export async function runFleet(args: Map<string, string>): Promise<number> {
     if (message.untyped) return settle(refund, 'gave up');
     if (refund.settled) return;
     // Anything else: delivered again, as a webhook whose handler answered 500 is.
-    if (refund.deliveries >= MAX_DELIVERIES) return settle(refund, 'gave up');
-    later(refund, Math.min(1_000, 50 * refund.deliveries));
+    if (performance.now() - started > GIVE_UP_AFTER_MS) return settle(refund, 'gave up');
+    later(refund, Math.min(3_000, 50 * refund.deliveries));
   }
   function lost(refund: Refund) {
     refund.inFlight -= 1;
-    if (refund.settled || refund.deliveries >= MAX_DELIVERIES) return refund.settled ? undefined : settle(refund, 'gave up');
+    if (refund.settled) return;
     later(refund, 300);
   }
   async function killOne() {
@@ -308,11 +332,17 @@ export async function runFleet(args: Map<string, string>): Promise<number> {
   };
   pump();
   await allSettled;
-  // Copies still in flight finish (or are lost) before judging.
+  // Copies scheduled or in flight are made and finish (or are lost) before judging.
   const quiet = Date.now() + 15_000;
-  while (refunds.some((refund) => refund.inFlight > 0) && Date.now() < quiet) await new Promise((resolve) => setTimeout(resolve, 50));
+  while (refunds.some((refund) => refund.inFlight > 0 || refund.scheduled > 0) && Date.now() < quiet) await new Promise((resolve) => setTimeout(resolve, 50));
+  for (const timer of timers) clearTimeout(timer);
   const elapsed = (performance.now() - started) / 1000;
-  for (const worker of workers) if (!worker.dead) worker.child.disconnect();
+  finishing = true;
+  for (const worker of workers) {
+    if (worker.dead) continue;
+    worker.dead = true;
+    worker.child.disconnect();
+  }
   await emulator.emulator.idle();
 
   // ---- judge ---------------------------------------------------------------------------------------
@@ -378,6 +408,7 @@ export async function runFleet(args: Map<string, string>): Promise<number> {
   line('refunds delivered to two workers at about the same moment', refunds.filter((refund) => refund.copies >= 1).length);
   line('  and to a third one later', refunds.filter((refund) => refund.copies >= 2).length);
   line('workers killed (SIGKILL) and replaced', kills);
+  line('workers that exited on their own (replaced)', unexpectedExits.length);
   line(`${store} restarted in the middle`, restarted ? 'once' : 'no');
   line('faults injected', refunds.filter((refund) => refund.fault !== 'none').length);
   console.log('what happened');

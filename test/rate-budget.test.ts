@@ -56,6 +56,16 @@ describe('a shared rate budget', () => {
     expect(keys.join()).not.toMatch(/key_one|key_two|acc_shared/);
   });
 
+  it('the local windows a failover starts with are full: nothing is sent for one interval, then the process paces itself alone', async () => {
+    const local = memoryRateLimitStore(undefined, { startFull: true });
+    const limits = [{ limit: 3, interval: 200 }];
+    const first = await local.take('k', limits, { leaseMs: 1_000, warn: () => {} });
+    expect(first.taken).toBe(false);
+    expect(first.taken === false && first.retryIn).toBeGreaterThan(150);
+    await new Promise((resolve) => setTimeout(resolve, 210));
+    expect((await local.take('k', limits, { leaseMs: 1_000, warn: () => {} })).taken).toBe(true);
+  });
+
   it('a store that fails (or does not answer) gives way to this process\'s own limiter, warning once per outage', async () => {
     let healthy = false;
     const flaky: RateLimitStore = {
@@ -64,7 +74,15 @@ describe('a shared rate budget', () => {
     };
     const warnings: string[] = [];
     const calls = mockPost(AFFIXO_URL, json({ ok: true }));
-    const provider = createAffixo({ apiKey: 'sa_live_flaky_0001', rateLimitStore: withLocalFallback(flaky), logger: { warn: (message) => warnings.push(message) }, maxRetries: 0 });
+    const provider = createAffixo({
+      apiKey: 'sa_live_flaky_0001',
+      // The local windows during an outage start full (as if the fleet had used the budget): a
+      // short interval here, so the test does not wait a minute.
+      rateLimit: { limit: 2, interval: 100 },
+      rateLimitStore: withLocalFallback(flaky),
+      logger: { warn: (message) => warnings.push(message) },
+      maxRetries: 0,
+    });
     await refund({ provider, conversionId: 'o1' });
     await refund({ provider, conversionId: 'o2' });
     healthy = true;

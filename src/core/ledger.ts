@@ -181,6 +181,8 @@ export function decideClaim(
     state: 'in_flight',
     conversionId: request.conversionId,
     ...(request.amount ? { amount: request.amount } : {}),
+    // Taken over: why an earlier send may have applied it, kept for when this one does not send.
+    ...(base ? { error: base.error ?? DIED_WHILE_SENDING } : {}),
     holder: request.holder,
     leaseUntil: Math.ceil(now + request.leaseMs),
     attempts: (base?.attempts ?? 0) + 1,
@@ -198,7 +200,7 @@ export function decideClaim(
   const orphaned: LedgerEntry = {
     ...current,
     state: 'ambiguous',
-    error: 'the process sending it stopped before recording how it ended',
+    error: DIED_WHILE_SENDING,
     holder: undefined,
     leaseUntil: undefined,
     updatedAt: now,
@@ -207,7 +209,15 @@ export function decideClaim(
   return { claim: { outcome: 'ambiguous', entry: orphaned }, write: orphaned };
 }
 
-/** The entry after `holder`'s send ended, or `undefined` to remove it; `'keep'` when `holder` no longer holds it. */
+/** Why an entry whose sender died is ambiguous. */
+export const DIED_WHILE_SENDING = 'the process sending it stopped before recording how it ended';
+
+/**
+ * The entry after `holder`'s send ended, or `undefined` to remove it; `'keep'` when `holder` no
+ * longer holds it. `not_applied` releases the claim only when no earlier send of the key exists
+ * (`attempts` is 1): an entry taken over from a dead holder or an ambiguous outcome goes back to
+ * `ambiguous`, since that earlier send may have applied it whatever this one did.
+ */
 export function decideRecord(
   entry: LedgerEntry | undefined,
   holder: string,
@@ -216,11 +226,10 @@ export function decideRecord(
   retentionMs: number,
 ): LedgerEntry | undefined | 'keep' {
   if (!entry || entry.state !== 'in_flight' || entry.holder !== holder) return 'keep';
-  if (outcome.state === 'not_applied') return undefined;
+  if (outcome.state === 'not_applied' && entry.attempts <= 1) return undefined;
   const settled = { ...entry, holder: undefined, leaseUntil: undefined, updatedAt: now, expiresAt: now + retentionMs };
-  return outcome.state === 'applied'
-    ? { ...settled, state: 'applied', result: outcome.result, error: undefined }
-    : { ...settled, state: 'ambiguous', error: outcome.error };
+  if (outcome.state === 'applied') return { ...settled, state: 'applied', result: outcome.result, error: undefined };
+  return { ...settled, state: 'ambiguous', error: outcome.state === 'ambiguous' ? outcome.error : (entry.error ?? DIED_WHILE_SENDING) };
 }
 
 /**

@@ -53,12 +53,14 @@ interface Window extends RateLimit {
  * bucket, or a log of send times, lets a burst through at a window boundary that a vendor
  * counting per window answers with 429.
  */
-export function memoryRateLimitStore(now: () => number = () => performance.now()): RateLimitStore {
+export function memoryRateLimitStore(now: () => number = () => performance.now(), options: { startFull?: boolean } = {}): RateLimitStore {
   const budgets = new Map<string, Window[]>();
   const windowsOf = (key: string, limits: readonly RateLimit[]) => {
     let windows = budgets.get(key);
     if (!windows) {
-      windows = limits.map((limit) => ({ ...limit, finished: new Float64Array(limit.limit), next: 0, count: 0 }));
+      // Full: as if `limit` requests had just completed, so the first slot frees an interval from now.
+      const at = now();
+      windows = limits.map((limit) => ({ ...limit, finished: new Float64Array(limit.limit).fill(options.startFull ? at : 0), next: 0, count: options.startFull ? limit.limit : 0 }));
       budgets.set(key, windows);
     }
     return windows;
@@ -98,11 +100,14 @@ const SHARED_STORE_TIMEOUT_MS = 1_000;
 
 /**
  * A shared store that, while it cannot be reached (an error, or no answer within a second), gives
- * way to this process's own windows, with one warning per outage. That degrades safely: a 429
- * never applies a refund, so the worst is a 429 the fleet would have avoided.
+ * way to this process's own windows, with one warning per outage. Those start full, as if the
+ * fleet had just used the whole budget (it may have): a failover never bursts into the vendor's
+ * window, and one interval later the process paces itself alone. That degrades safely: a 429
+ * never applies a refund, and the fleet meets one only if the outage outlasts an interval.
  */
-export function withLocalFallback(shared: RateLimitStore, local: RateLimitStore = memoryRateLimitStore()): RateLimitStore {
+export function withLocalFallback(shared: RateLimitStore, fallback: () => RateLimitStore = () => memoryRateLimitStore(undefined, { startFull: true })): RateLimitStore {
   let degraded = false;
+  let local = fallback();
   const tagged = (take: Take, where: 'shared' | 'local'): Take => (take.taken ? { taken: true, token: { where, token: take.token } } : take);
   return {
     async take(key, limits, context) {
@@ -123,6 +128,7 @@ export function withLocalFallback(shared: RateLimitStore, local: RateLimitStore 
       } catch (error) {
         if (!degraded) {
           degraded = true;
+          local = fallback(); // a fresh, full one for each outage
           warn(
             `clawback: the shared rate limit store failed (${error instanceof Error ? error.message : String(error)}); this process paces itself alone until it is back, so the fleet together may exceed the vendor's limit and meet 429s (which refund nothing)`,
           );

@@ -9,6 +9,7 @@
  */
 import {
   DEFAULT_RETENTION_MS,
+  DIED_WHILE_SENDING,
   decideClaim,
   decideResolve,
   defineLedger,
@@ -260,7 +261,16 @@ export function postgresLedger(pool: PostgresPoolLike, options: PostgresLedgerOp
       if (Date.now() > deadline) return;
       const timeout = queryTimeout(deadline);
       if (outcome.state === 'not_applied') {
-        await pool.query({ text: `DELETE FROM ${table} WHERE ${guard}`, values: [id, holder, Math.floor(deadline)], query_timeout: timeout });
+        // Released only when no earlier send of the key exists (a first claim); an entry taken
+        // over from a dead holder or an ambiguous outcome goes back to ambiguous.
+        const released = await pool.query({ text: `DELETE FROM ${table} WHERE ${guard} AND attempts <= 1`, values: [id, holder, Math.floor(deadline)], query_timeout: timeout });
+        if (released.rowCount === 1) return;
+        await pool.query({
+          text: `UPDATE ${table} SET state = 'ambiguous', error = COALESCE(error, $4), holder = NULL, lease_until = NULL,
+            updated_at = ${NOW_MS}, expires_at = ${NOW_MS} + $5 WHERE ${guard}`,
+          values: [id, holder, Math.floor(deadline), DIED_WHILE_SENDING, retentionMs],
+          query_timeout: timeout,
+        });
         return;
       }
       // `decideRecord`, as one statement guarded by the holder and the deadline.

@@ -10,6 +10,7 @@
  */
 import {
   DEFAULT_RETENTION_MS,
+  DIED_WHILE_SENDING,
   defineLedger,
   ledgerId,
   parseLedgerId,
@@ -117,13 +118,15 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
 /**
  * `decideClaim` in Lua. KEYS: entry, index. ARGV: holder, leaseMs, deadline, dedupes (1/0),
- * conversionId, amount (JSON or ''), retentionMs, id, provider, account, idempotencyKey.
+ * conversionId, amount (JSON or ''), retentionMs, id, provider, account, idempotencyKey, and why
+ * a dead holder's entry is ambiguous.
  */
 const CLAIM = `${LUA_NOW}
 if now > tonumber(ARGV[3]) then return {'late'} end
 local state = redis.call('HGET', KEYS[1], 'state')
-local function hold(attempts, createdAt)
+local function hold(attempts, createdAt, error)
   redis.call('DEL', KEYS[1])
+  if error then redis.call('HSET', KEYS[1], 'error', error) end
   redis.call('HSET', KEYS[1], 'state', 'in_flight', 'holder', ARGV[1], 'leaseUntil', now + tonumber(ARGV[2]),
     'attempts', attempts, 'createdAt', createdAt, 'updatedAt', now, 'expiresAt', now + tonumber(ARGV[7]),
     'conversionId', ARGV[5], 'amount', ARGV[6], 'provider', ARGV[9], 'account', ARGV[10], 'idempotencyKey', ARGV[11])
@@ -138,11 +141,13 @@ if state == 'applied' then return {'applied', redis.call('HGETALL', KEYS[1])} en
 local lease = tonumber(redis.call('HGET', KEYS[1], 'leaseUntil') or '0')
 if state == 'in_flight' and lease > now then return {'busy', tostring(lease - now)} end
 if ARGV[4] == '1' then
-  hold(tonumber(redis.call('HGET', KEYS[1], 'attempts') or '0') + 1, redis.call('HGET', KEYS[1], 'createdAt') or now)
+  -- Taken over: why an earlier send may have applied it is kept, for when this one does not send.
+  hold(tonumber(redis.call('HGET', KEYS[1], 'attempts') or '0') + 1, redis.call('HGET', KEYS[1], 'createdAt') or now,
+    redis.call('HGET', KEYS[1], 'error') or ARGV[12])
   return {'claimed', state}
 end
 if state == 'in_flight' then
-  redis.call('HSET', KEYS[1], 'state', 'ambiguous', 'error', 'the process sending it stopped before recording how it ended',
+  redis.call('HSET', KEYS[1], 'state', 'ambiguous', 'error', ARGV[12],
     'updatedAt', now, 'expiresAt', now + tonumber(ARGV[7]))
   redis.call('HDEL', KEYS[1], 'holder', 'leaseUntil')
   redis.call('PEXPIRE', KEYS[1], ARGV[7])
@@ -150,17 +155,22 @@ if state == 'in_flight' then
 end
 return {'ambiguous', redis.call('HGETALL', KEYS[1])}`;
 
-/** `decideRecord` in Lua. KEYS: entry, index. ARGV: holder, state, result or error, retentionMs, deadline, id. */
+/** `decideRecord` in Lua. KEYS: entry, index. ARGV: holder, state, result or error, retentionMs, deadline, id, and why a dead holder's entry is ambiguous. */
 const RECORD = `${LUA_NOW}
 if now > tonumber(ARGV[5]) then return 0 end
 if redis.call('HGET', KEYS[1], 'state') ~= 'in_flight' or redis.call('HGET', KEYS[1], 'holder') ~= ARGV[1] then return 0 end
-if ARGV[2] == 'not_applied' then
-  redis.call('DEL', KEYS[1])
-  redis.call('ZREM', KEYS[2], ARGV[6])
-  return 1
+local state, payload = ARGV[2], ARGV[3]
+if state == 'not_applied' then
+  -- Released only when no earlier send of the key exists; else back to ambiguous.
+  if tonumber(redis.call('HGET', KEYS[1], 'attempts') or '1') <= 1 then
+    redis.call('DEL', KEYS[1])
+    redis.call('ZREM', KEYS[2], ARGV[6])
+    return 1
+  end
+  state, payload = 'ambiguous', redis.call('HGET', KEYS[1], 'error') or ARGV[7]
 end
 redis.call('HDEL', KEYS[1], 'holder', 'leaseUntil', 'error', 'result')
-redis.call('HSET', KEYS[1], 'state', ARGV[2], ARGV[2] == 'applied' and 'result' or 'error', ARGV[3], 'updatedAt', now, 'expiresAt', now + tonumber(ARGV[4]))
+redis.call('HSET', KEYS[1], 'state', state, state == 'applied' and 'result' or 'error', payload, 'updatedAt', now, 'expiresAt', now + tonumber(ARGV[4]))
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 redis.call('ZADD', KEYS[2], now, ARGV[6])
 return 1`;
@@ -246,6 +256,7 @@ export function redisLedger(redis: RedisClientLike, options: RedisLedgerOptions 
         key.provider,
         key.account,
         key.idempotencyKey,
+        DIED_WHILE_SENDING,
       ])) as [string, unknown?];
       const [outcome, detail] = reply;
       if (outcome === 'claimed') return { outcome, ...(detail ? { retake: detail as 'in_flight' | 'ambiguous' } : {}) };
@@ -258,7 +269,7 @@ export function redisLedger(redis: RedisClientLike, options: RedisLedgerOptions 
     async record(key, holder, outcome, deadline) {
       const id = ledgerId(key);
       const payload = outcome.state === 'applied' ? JSON.stringify(outcome.result) : outcome.state === 'ambiguous' ? outcome.error : '';
-      await recordScript(until(deadline), [entryKey(id), index], [holder, outcome.state, payload, retentionMs, Math.floor(deadline), id]);
+      await recordScript(until(deadline), [entryKey(id), index], [holder, outcome.state, payload, retentionMs, Math.floor(deadline), id, DIED_WHILE_SENDING]);
     },
     get,
     async list(filter: LedgerListFilter = {}) {

@@ -127,8 +127,11 @@ describe.each(stores)('$name', (store) => {
     expect(await ledger.claim(key, request({ leaseMs: 1.7, deadline: Date.now() + 5_000.3, dedupes: true }))).toEqual({ outcome: 'claimed' });
     await sleep(20);
     expect(await ledger.claim(key, request({ holder: 'holder-2', leaseMs: 10_000.4, deadline: Date.now() + 5_000.6, dedupes: true }))).toEqual({ outcome: 'claimed', retake: 'in_flight' });
-    await ledger.record(key, 'holder-2', { state: 'not_applied' }, Date.now() + 5_000.5);
-    expect(await ledger.claim(key, request({ holder: 'holder-3', leaseMs: 1_000.2 }))).toEqual({ outcome: 'claimed' });
+    await ledger.record(key, 'holder-2', { state: 'applied', result: result(key.idempotencyKey) }, Date.now() + 5_000.5);
+    const fresh = freshKey();
+    expect(await ledger.claim(fresh, request({ leaseMs: 1_000.2, deadline: Date.now() + 5_000.7 }))).toEqual({ outcome: 'claimed' });
+    await ledger.record(fresh, 'holder-1', { state: 'not_applied' }, Date.now() + 5_000.5);
+    expect(await ledger.claim(fresh, request({ holder: 'holder-3', leaseMs: 1_000.2 }))).toEqual({ outcome: 'claimed' });
   });
 
   it('an ambiguous outcome: sent again where the vendor deduplicates, held where it cannot', async () => {
@@ -137,6 +140,23 @@ describe.each(stores)('$name', (store) => {
     await ledger.record(key, 'holder-1', { state: 'ambiguous', error: 'RefCampaign answered 500' }, Date.now() + 5_000);
     expect(await ledger.claim(key, request({ holder: 'holder-2' }))).toMatchObject({ outcome: 'ambiguous', entry: { error: 'RefCampaign answered 500' } });
     expect(await ledger.claim(key, request({ holder: 'holder-3', dedupes: true }))).toEqual({ outcome: 'claimed', retake: 'ambiguous' });
+  });
+
+  it('a taken-over entry whose send ends not applied goes back to ambiguous: an earlier send may have applied it', async () => {
+    const died = freshKey();
+    await ledger.claim(died, request({ leaseMs: 1, dedupes: true }));
+    await sleep(20);
+    await ledger.claim(died, request({ holder: 'holder-2', dedupes: true }));
+    await ledger.record(died, 'holder-2', { state: 'not_applied' }, Date.now() + 5_000);
+    expect(await ledger.claim(died, request({ holder: 'holder-3' }))).toMatchObject({ outcome: 'ambiguous', entry: { error: 'the process sending it stopped before recording how it ended' } });
+
+    const ambiguous = freshKey();
+    await ledger.claim(ambiguous, request());
+    await ledger.record(ambiguous, 'holder-1', { state: 'ambiguous', error: 'Affixo answered 500' }, Date.now() + 5_000);
+    await ledger.claim(ambiguous, request({ holder: 'holder-2', dedupes: true }));
+    await ledger.record(ambiguous, 'holder-2', { state: 'not_applied' }, Date.now() + 5_000);
+    const [entry] = (await ledger.list({ state: 'ambiguous' })).filter((one) => one.idempotencyKey === ambiguous.idempotencyKey);
+    expect(entry).toMatchObject({ state: 'ambiguous', error: 'Affixo answered 500', attempts: 2 });
   });
 
   it('a claim or record reaching the store after its deadline does nothing', async () => {
