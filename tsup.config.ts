@@ -17,8 +17,8 @@ const entry = {
 
 export default defineConfig([
   {
-    // clawback/testing is ESM only: msw 3, which it builds on, ships ESM only.
-    entry: { ...entry, testing: 'src/testing/index.ts' },
+    // clawback/testing (and its msw handlers) is ESM only, as msw 3 is.
+    entry: { ...entry, testing: 'src/testing/index.ts', 'testing/msw': 'src/testing/msw.ts' },
     format: ['esm'],
     target: 'es2022',
     platform: 'neutral',

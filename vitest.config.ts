@@ -9,6 +9,7 @@ export default defineConfig({
     alias: [
       { find: /^clawback$/, replacement: src('index.ts') },
       { find: /^clawback\/testing$/, replacement: src('testing/index.ts') },
+      { find: /^clawback\/testing\/msw$/, replacement: src('testing/msw.ts') },
       { find: /^clawback\/schemas$/, replacement: src('schemas.ts') },
       { find: /^clawback\/(stripe|webhooks|redis|postgres)$/, replacement: src('$1/index.ts') },
       { find: /^clawback\/compat\/(affonso|refcampaign)$/, replacement: src('compat/$1.ts') },

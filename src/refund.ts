@@ -26,7 +26,7 @@ interface RefundOptionsBase extends CallOptions {
 
 /** The fields whose rules differ by provider, so the compiler can refuse impossible requests. */
 export interface RefundFieldsByProvider {
-  /** Affixo reverses whole conversions only: no `amount`. */
+  /** Affixo reverses whole conversions only: no `amount` (see `AffixoFields` for the message the compiler gives). */
   affixo: { amount?: never; customer?: Customer };
   /** `amount` omitted: a full refund of the remaining balance. */
   affonso: { amount?: Money; customer?: Customer };
@@ -38,9 +38,20 @@ export interface RefundFieldsByProvider {
 
 export type RefundProvider = RefundProviderV1;
 
+/**
+ * An Affixo refund's fields when the provider is known to be Affixo: `amount` typed as a message
+ * (not `never`), so the compiler's error says why it is refused ("… is not assignable to type
+ * '"Affixo reverses whole conversions only: omit amount"'"). refund() refuses any amount at run
+ * time too. For a provider chosen at run time, `amount` stays `Money`.
+ */
+export interface AffixoFields {
+  amount?: 'Affixo reverses whole conversions only: omit amount';
+  customer?: Customer;
+}
+
 export type RefundOptions<P extends RefundProvider = RefundProvider> = RefundOptionsBase & {
   provider: P;
-} & RefundFieldsByProvider[P['provider']];
+} & ([P['provider']] extends ['affixo'] ? AffixoFields : RefundFieldsByProvider[P['provider']]);
 
 const providerNames = ['affixo', 'affonso', 'refcampaign', 'firstpromoter'] as const satisfies readonly ProviderName[];
 

@@ -3,7 +3,8 @@ import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClawbackError, ValidationError, refund, type ProviderName, type RefundOptions } from '../src/index.js';
 import { currencyExponent, knownCurrencies, toMajorUnits, toMajorUnitsNumber, toMinorUnits } from '../src/core/money.js';
-import { createEmulator, emulatorHandlers } from '../src/testing/index.js';
+import { createEmulator } from '../src/testing/index.js';
+import { emulatorHandlers } from '../src/testing/msw.js';
 
 // One emulator behind msw for the whole file; every property counts the requests it sends.
 const emulator = createEmulator({ rateLimits: { affixo: false, affonso: false, refcampaign: false, firstpromoter: false } });

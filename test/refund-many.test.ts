@@ -12,7 +12,8 @@ import {
   refundMany,
   type RefundManyProgress,
 } from 'clawback';
-import { EMULATOR_API_KEYS, EMULATOR_FIRSTPROMOTER_ACCOUNT_ID, createEmulator, emulatorHandlers } from 'clawback/testing';
+import { EMULATOR_API_KEYS, EMULATOR_FIRSTPROMOTER_ACCOUNT_ID, createEmulator } from 'clawback/testing';
+import { emulatorHandlers } from 'clawback/testing/msw';
 
 // No emulated vendor limit: the client-side limiter is what these tests look at.
 const emulator = createEmulator({ rateLimits: { affonso: false } });

@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ValidationError, refundMany } from 'clawback';
-import { createEmulator, emulatorHandlers } from 'clawback/testing';
+import { createEmulator } from 'clawback/testing';
+import { emulatorHandlers } from 'clawback/testing/msw';
 import { refundsFromStripeEvent, refundsFromStripeEventAsync } from 'clawback/stripe';
 
 const emulator = createEmulator({ rateLimits: { affixo: false, affonso: false, refcampaign: false, firstpromoter: false } });

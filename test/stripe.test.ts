@@ -1,7 +1,8 @@
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ValidationError, refundMany, type RefundProvider } from 'clawback';
-import { createEmulator, emulatorHandlers } from 'clawback/testing';
+import { createEmulator } from 'clawback/testing';
+import { emulatorHandlers } from 'clawback/testing/msw';
 import { fromStripeAmount, refundsFromStripeEvent, refundsFromStripeEventAsync, type StripeSource } from 'clawback/stripe';
 
 const emulator = createEmulator({ rateLimits: { affixo: false, affonso: false, refcampaign: false, firstpromoter: false } });

@@ -35,6 +35,10 @@ describe('refund() types', () => {
     expectTypeOf<RefundResult['provider']>().toEqualTypeOf<'affixo' | 'affonso' | 'refcampaign' | 'firstpromoter'>();
   });
 
+  it('refuses an amount on Affixo with a type that says why', () => {
+    expectTypeOf<RefundOptions<ReturnType<typeof createAffixo>>['amount']>().toEqualTypeOf<'Affixo reverses whole conversions only: omit amount' | undefined>();
+  });
+
   it('refuses an amount on Affixo, which only reverses whole conversions', () => {
     void refund({ provider: affixo, conversionId: 'order_1' });
     // @ts-expect-error Affixo has no partial refunds

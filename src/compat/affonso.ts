@@ -20,6 +20,7 @@ import {
   type ClawbackErrorDetails,
 } from '../core/errors.js';
 import type * as z from 'zod/mini';
+import { compatKey } from '../core/credentials.js';
 import type { FetchFunction } from '../core/transport-types.js';
 import { expected, functionSchema, isPlainObject, maxRetriesSchema, nonEmptyString, optional, parseInput, strictObject, timeoutSchema } from '../core/validation.js';
 import { createAffonso, type AffonsoProvider } from '../providers/affonso/affonso-provider.js';
@@ -197,15 +198,21 @@ export class Affonso {
     refund(id: string, params?: RefundConversionParams): Promise<AffonsoConversion>;
   };
 
-  constructor(apiKey: string, options: AffonsoOptions = {}) {
+  /** `apiKey` undefined (an unset `process.env` value): `AFFONSO_API_KEY` is read instead, as `createAffonso()` does. */
+  constructor(apiKey: string | undefined, options: AffonsoOptions = {}) {
     let provider: AffonsoProvider;
     try {
-      if (typeof apiKey !== 'string' || apiKey.trim() === '') {
-        throw new ClawbackValidationError([{ path: 'apiKey', message: 'is required: new Affonso(apiKey, options)' }], { context: 'Invalid Affonso options', provider: 'affonso' });
-      }
+      const key = compatKey(apiKey, {
+        path: 'apiKey',
+        envName: 'AFFONSO_API_KEY',
+        pattern: /\S/,
+        expected: 'your Affonso API key (new Affonso(apiKey, options))',
+        context: 'Invalid Affonso options',
+        provider: 'affonso',
+      });
       const settings: z.output<typeof optionsSchema> = parseInput(optionsSchema, options ?? {}, 'Invalid Affonso options', 'affonso');
       provider = createAffonso({
-        apiKey,
+        apiKey: key,
         baseURL: clawbackBaseURL(settings.baseUrl ?? 'https://api.affonso.io/v1'),
         timeout: settings.timeout ?? 30_000,
         maxRetries: settings.maxRetries ?? 2,

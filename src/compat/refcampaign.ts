@@ -12,6 +12,7 @@ import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import * as z from 'zod/mini';
 import { ClawbackError, ValidationError } from '../core/errors.js';
+import { compatKey } from '../core/credentials.js';
 import { notify } from '../core/hooks.js';
 import { expected, functionSchema, integer, nonEmptyString, optional, parseInput, strictObject, timeoutSchema } from '../core/validation.js';
 import { createRefCampaign, type RefCampaignProvider } from '../providers/refcampaign/refcampaign-provider.js';
@@ -74,15 +75,18 @@ export class RefCampaignServer {
   readonly #provider: RefCampaignProvider;
   readonly #onError: RefCampaignServerOptions['onError'];
 
-  constructor(secretKey: string, options: RefCampaignServerOptions = {}) {
+  /** `secretKey` undefined (an unset `process.env` value): `REFCAMPAIGN_API_KEY` is read instead, as `createRefCampaign()` does. */
+  constructor(secretKey: string | undefined, options: RefCampaignServerOptions = {}) {
     // As the SDK does: a key that is not a RefCampaign secret key is refused at once.
     // https://docs.refcampaign.com/docs/authentication
-    if (typeof secretKey !== 'string' || !/^rc_(live|test)_/.test(secretKey)) {
-      throw new ValidationError([{ path: 'secretKey', message: 'must be a RefCampaign secret key, starting with rc_live_ or rc_test_' }], {
-        context: 'Invalid RefCampaignServer options',
-        provider: 'refcampaign',
-      });
-    }
+    const key = compatKey(secretKey, {
+      path: 'secretKey',
+      envName: 'REFCAMPAIGN_API_KEY',
+      pattern: /^rc_(live|test)_/,
+      expected: 'a RefCampaign secret key, starting with rc_live_ or rc_test_',
+      context: 'Invalid RefCampaignServer options',
+      provider: 'refcampaign',
+    });
     const settings = parseInput(optionsSchema, options ?? {}, 'Invalid RefCampaignServer options', 'refcampaign');
     const attempts = settings.retry?.attempts ?? 3;
     if (attempts < 1 || attempts > 11) {
@@ -90,7 +94,7 @@ export class RefCampaignServer {
     }
     this.#onError = settings.onError;
     this.#provider = createRefCampaign({
-      apiKey: secretKey,
+      apiKey: key,
       // The SDK's apiUrl is the origin; one given with /api/v1 is taken as that origin.
       baseURL: (settings.apiUrl ?? 'https://app.refcampaign.com').replace(/\/api\/v1\/?$/i, ''),
       timeout: settings.timeoutMs ?? 10_000,

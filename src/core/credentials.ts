@@ -67,3 +67,25 @@ export function requireSetting(
     provider,
   });
 }
+
+/**
+ * A drop-in constructor's key: the argument, or (when it is undefined, as `process.env.X` is when
+ * unset) the environment variable clawback's factory reads. Refused with a `ValidationError` that
+ * names the variable it read and what it got, never the key itself.
+ */
+export function compatKey(
+  value: unknown,
+  { path, envName, pattern, expected, context, provider }: { path: string; envName: string; pattern: RegExp; expected: string; context: string; provider: ProviderName },
+): string {
+  const key = value === undefined ? readEnv(envName) : value;
+  if (typeof key === 'string' && pattern.test(key)) return key;
+  const what = (found: unknown) =>
+    typeof found !== 'string' ? (found === null ? 'null' : typeof found) : /^[a-z]+_(live|test)_/i.test(found) ? `a key starting ${/^[a-z]+_(live|test)_/i.exec(found)?.[0]}…` : `a string of ${found.length} characters`;
+  const got =
+    value !== undefined
+      ? `got ${what(value)}`
+      : key === undefined
+        ? `got undefined, and ${envName} (read instead) is not set`
+        : `got undefined, and ${envName} (read instead) holds ${what(key)}`;
+  throw new ValidationError([{ path, message: `must be ${expected}; ${got}` }], { context, provider });
+}

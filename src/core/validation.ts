@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { ValidationError, type ValidationIssue } from './errors.js';
 import { currencyExponent } from './money.js';
+import { closestKey } from './suggest.js';
 import type { ProviderName } from '../spec/refund-provider-v1.js';
 
 /** Any zod schema: what clawback validates with, and what `clawback/schemas` exports. */
@@ -15,11 +16,6 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'number') return String(value);
   return typeof value;
-}
-
-function closestKey(key: string, known: readonly string[]): string | undefined {
-  const lower = key.toLowerCase();
-  return known.find((candidate) => candidate.toLowerCase() === lower);
 }
 
 /** zod's issues as clawback's: one per field, unknown keys one by one with a "did you mean". */

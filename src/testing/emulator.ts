@@ -148,7 +148,7 @@ function limiters(options: EmulatorOptions['rateLimits'] = {}): Record<ProviderN
   return { affixo: build('affixo'), affonso: build('affonso'), refcampaign: build('refcampaign'), firstpromoter: build('firstpromoter') };
 }
 
-/** A stateful stand-in for the four vendors' refund APIs. Mount it with `emulatorHandlers()` (msw) or `startEmulator()`. */
+/** A stateful stand-in for the four vendors' refund APIs. Serve it with `startEmulator()`, or mount it with `emulatorHandlers()` from `clawback/testing/msw`. */
 export function createEmulator(options: EmulatorOptions = {}): Emulator {
   const webhookDeliveries: WebhookDelivery[] = [];
   /** Requests being answered and webhooks being sent: what `idle()` waits for. */

@@ -1,8 +1,8 @@
 /**
- * `clawback/testing`: a stateful emulator of the four vendors' refund APIs, mounted as msw
- * handlers (`emulatorHandlers`) or as a real HTTP server on loopback (`startEmulator`).
- * ESM only, because msw 3 is (Node >= 22.12 also loads it from `require()`, through
- * require(esm)); msw must be installed.
+ * `clawback/testing`: a stateful emulator of the four vendors' refund APIs, as a real HTTP server
+ * on loopback (`startEmulator`), or in your process (`createEmulator`, whose `handle()` answers a
+ * `Request`). Needs nothing beyond clawback; `clawback/testing/msw` mounts it as msw handlers.
+ * ESM only (Node >= 22.12 also loads it from `require()`, through require(esm)).
  */
 export {
   EMULATOR_API_KEYS,
@@ -15,7 +15,7 @@ export {
   type EmulatorProviders,
   type EmulatorRateLimit,
 } from './emulator.js';
-export { emulatorHandlers, toResponse, VENDOR_ENDPOINTS } from './msw.js';
+export { toResponse, VENDOR_ENDPOINTS } from './responses.js';
 export { startEmulator, type RunningEmulator, type StartEmulatorOptions } from './server.js';
 export { Ledger, type CommissionStatus, type ConversionSeed, type LedgerConversion, type LedgerRefund, type RefundFilter } from './ledger.js';
 export type { Fault } from './faults.js';

@@ -1,46 +1,14 @@
-import { HttpResponse, http, type HttpHandler } from 'msw';
+/**
+ * `clawback/testing/msw`: the emulator as msw request handlers, for tests that intercept the
+ * vendors' real origins instead of pointing providers at `startEmulator()`'s loopback server.
+ * Needs msw (2 or 3) installed; `clawback/testing` itself does not.
+ */
+import { http, type HttpHandler } from 'msw';
 import type { ProviderName } from '../spec/refund-provider-v1.js';
-import { createEmulator, encodeBody, type Emulator, type EmulatorOutcome } from './emulator.js';
+import { createEmulator, type Emulator } from './emulator.js';
+import { VENDOR_ENDPOINTS, toResponse } from './responses.js';
 
-/**
- * Each vendor's origin and the path of its refund endpoint (msw path syntax). Written from
- * the vendors' reference pages, not imported from the providers: a wrong path in the SDK must
- * not be able to hide behind a constant the emulator shares.
- */
-export const VENDOR_ENDPOINTS: Record<ProviderName, { origin: string; path: string }> = {
-  affixo: { origin: 'https://go.affixo.dev', path: '/v1/track/refund' },
-  affonso: { origin: 'https://api.affonso.io', path: '/v1/conversions/:id/refund' },
-  refcampaign: { origin: 'https://app.refcampaign.com', path: '/api/v1/conversions/refund' },
-  firstpromoter: { origin: 'https://api.firstpromoter.com', path: '/api/v2/track/refund' },
-};
-
-/**
- * An emulator answer as a Fetch `Response` (a dropped connection becomes msw's network error; a
- * trickling body a stream that yields its pieces on time). Compression is the loopback server's
- * alone: fetch does not decode a Response msw hands back.
- */
-export function toResponse(outcome: EmulatorOutcome): Response {
-  if ('reset' in outcome) return HttpResponse.error();
-  const headers = new Headers(outcome.headers);
-  const { bytes, contentType } = encodeBody(outcome.body);
-  if (contentType && !headers.has('content-type')) headers.set('content-type', contentType);
-  const trickle = outcome.trickle;
-  if (!bytes || !trickle) return new Response(bytes as BodyInit | null, { status: outcome.status, headers });
-  let offset = 0;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const stream = new ReadableStream<Uint8Array>({
-    pull: (controller) =>
-      new Promise<void>((resolve) => {
-        timer = setTimeout(() => {
-          controller.enqueue(bytes.subarray(offset, (offset += trickle.bytes)));
-          if (offset >= bytes.length) controller.close();
-          resolve();
-        }, trickle.every);
-      }),
-    cancel: () => clearTimeout(timer),
-  });
-  return new Response(stream, { status: outcome.status, headers });
-}
+export { VENDOR_ENDPOINTS, toResponse };
 
 /**
  * msw request handlers that answer the four vendors' refund endpoints from `emulator`

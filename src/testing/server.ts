@@ -2,9 +2,11 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { gzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import type { ProviderName } from '../spec/refund-provider-v1.js';
-import { createEmulator, encodeBody, type Emulator, type EmulatorOptions, type EmulatorProviders } from './emulator.js';
+import { createEmulator, encodeBody, type ConversionSeeds, type Emulator, type EmulatorOptions, type EmulatorProviders } from './emulator.js';
+import { VENDOR_ENDPOINTS } from './responses.js';
+import type { WebhookDelivery } from './webhooks.js';
 import type { Fault } from './faults.js';
-import type { Reply } from './vendors/shared.js';
+import type { EmulatorCounts, Reply } from './vendors/shared.js';
 import type { Ledger } from './ledger.js';
 
 export interface StartEmulatorOptions extends EmulatorOptions {
@@ -26,8 +28,36 @@ export interface RunningEmulator {
   emulator: Emulator;
   ledger: Ledger;
   inject(fault: Fault): void;
+  /** Adds conversions (`emulator.seed`). */
+  seed(seeds: ConversionSeeds): void;
+  /** Resolves when no request or webhook is being handled (`emulator.idle`). */
+  idle(): Promise<void>;
+  /** Per vendor: requests answered, and those refused by the emulator's own rate limit (`emulator.counts`). */
+  readonly counts: EmulatorCounts;
+  /** Webhooks sent, with the receiver's status (`emulator.webhookDeliveries`). */
+  readonly webhookDeliveries: readonly WebhookDelivery[];
   /** Stops the server, drops open connections and waits for requests still being handled. */
   close(): Promise<void>;
+}
+
+/**
+ * A 404 for a request that reached the emulator's root with a vendor's refund path (a provider
+ * given `url` instead of `baseURLs.<vendor>` as its baseURL), in that vendor's error envelope, so
+ * clawback's error says what to set.
+ */
+function misdirected(path: string, url: string): Reply | undefined {
+  const vendor = (Object.entries(VENDOR_ENDPOINTS) as Array<[ProviderName, { path: string }]>).find(([, endpoint]) =>
+    new RegExp(`^${endpoint.path.replace(/:[a-z]+/g, '[^/]+')}$`).test(path),
+  )?.[0];
+  if (!vendor) return undefined;
+  const hint = `the emulator serves this vendor under /${vendor}: set baseURL to ${url}/${vendor} (running.baseURLs.${vendor}), not ${url}`;
+  const bodies: Record<ProviderName, unknown> = {
+    affixo: { error: 'not_found', detail: hint },
+    affonso: { success: false, error: { code: 'NOT_FOUND', message: hint } },
+    refcampaign: { success: false, error: { code: 'NOT_FOUND', message: hint }, meta: { timestamp: new Date().toISOString() } },
+    firstpromoter: { message: hint, code: 'not_found' },
+  };
+  return { status: 404, body: bodies[vendor] };
 }
 
 const providerNames: readonly ProviderName[] = ['affixo', 'affonso', 'refcampaign', 'firstpromoter'];
@@ -80,13 +110,14 @@ function send(response: ServerResponse, reply: Reply): void {
  */
 export async function startEmulator(options: StartEmulatorOptions = {}): Promise<RunningEmulator> {
   const emulator = options.emulator ?? createEmulator(options);
+  let origin = '';
   const server = createServer(async (message, response) => {
     try {
       const url = new URL(message.url ?? '/', 'http://emulator');
       const [, prefix = '', ...rest] = url.pathname.split('/');
       const provider = providerNames.find((name) => name === prefix);
       if (!provider || message.method !== 'POST') {
-        send(response, { status: 404, body: { message: `No emulated endpoint at ${message.method} ${url.pathname}` } });
+        send(response, misdirected(url.pathname, origin) ?? { status: 404, body: { message: `No emulated endpoint at ${message.method} ${url.pathname}` } });
         return;
       }
       const request = await toRequest(message, 'http://emulator', `/${rest.join('/')}`);
@@ -106,6 +137,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   });
   const { address, port } = server.address() as AddressInfo;
   const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+  origin = url;
   const baseURLs = Object.fromEntries(providerNames.map((name) => [name, `${url}/${name}`])) as Record<ProviderName, string>;
   return {
     url,
@@ -114,6 +146,14 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     emulator,
     ledger: emulator.ledger,
     inject: (fault) => emulator.inject(fault),
+    seed: (seeds) => emulator.seed(seeds),
+    idle: () => emulator.idle(),
+    get counts() {
+      return emulator.counts;
+    },
+    get webhookDeliveries() {
+      return emulator.webhookDeliveries;
+    },
     close: async () => {
       await new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));

@@ -130,7 +130,7 @@ describe('affixo.track.refund (native)', () => {
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as ValidationError).issues).toEqual([
       { path: 'external_id', message: 'is required' },
-      { path: 'externalId', message: 'is not a known option' },
+      { path: 'externalId', message: 'is not a known option (did you mean "external_id"?)' },
     ]);
     expect(calls).toHaveLength(0);
   });

@@ -194,7 +194,7 @@ await check('startEmulator from the built clawback/testing serves all four vendo
 await check('require("clawback/testing") loads the ESM-only entry through require(esm) (Node ≥ 22.12)', async () => {
   const testing = require('clawback/testing');
   assert.equal(typeof testing.startEmulator, 'function');
-  assert.equal(typeof testing.emulatorHandlers, 'function');
+  assert.equal(typeof require('clawback/testing/msw').emulatorHandlers, 'function');
 });
 
 server.close();

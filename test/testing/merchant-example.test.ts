@@ -5,7 +5,8 @@
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import { createAffonso, refund } from 'clawback';
-import { EMULATOR_API_KEYS, createEmulator, emulatorHandlers } from 'clawback/testing';
+import { EMULATOR_API_KEYS, createEmulator } from 'clawback/testing';
+import { emulatorHandlers } from 'clawback/testing/msw';
 
 const emulator = createEmulator();
 const server = setupServer(...emulatorHandlers(emulator)); // intercepts the vendors' real URLs

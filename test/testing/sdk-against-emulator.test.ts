@@ -16,16 +16,8 @@ import {
   type RefundProvider,
   type RefundStatus,
 } from '../../src/index.js';
-import {
-  EMULATOR_FIRSTPROMOTER_ACCOUNT_ID,
-  createEmulator,
-  emulatorHandlers,
-  startEmulator,
-  type ConversionSeed,
-  type Emulator,
-  type EmulatorOptions,
-  type EmulatorProviders,
-} from '../../src/testing/index.js';
+import { EMULATOR_FIRSTPROMOTER_ACCOUNT_ID, createEmulator, startEmulator, type ConversionSeed, type Emulator, type EmulatorOptions, type EmulatorProviders } from '../../src/testing/index.js';
+import { emulatorHandlers } from '../../src/testing/msw.js';
 
 interface Mounted {
   emulator: Emulator;
