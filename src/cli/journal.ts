@@ -84,7 +84,9 @@ export class Journal {
       throw new FileError(`${path} is a journal of a ${header.provider} run, not ${expected.provider}`);
     }
     if (header.fileHash !== expected.fileHash || header.rows !== expected.rows) {
-      throw new FileError(`${path} was written for a different version of the refunds file: the file changed since that run`);
+      throw new FileError(
+        `${path} was written for a different version of the refunds file: the file changed since that run. Either put the file back as it was and --resume, or run the edited file as a new run with its own journal (--journal <new path>, without --resume): rows the earlier run refunded are sent with the same idempotency keys, so the vendor replays them instead of refunding again`,
+      );
     }
     if (header.amountUnit !== expected.amountUnit) {
       throw new FileError(

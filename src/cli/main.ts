@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
@@ -99,6 +99,12 @@ const itemFor = (provider: RefundProvider, request: Extract<RowRequest, { ok: tr
 
 /** An SDK issue in the file's terms: its columns and the command's flags. */
 function inFileTerms(issue: { path: string; message: string }): string {
+  // The lead is the row's email or uid column.
+  if (issue.path === 'customer' || issue.path.startsWith('customer.')) {
+    return issue.message.startsWith('is required')
+      ? 'email, uid: FirstPromoter needs the lead whose commission is reversed: fill the row\'s email or uid column'
+      : `${issue.path.replace(/^customer\.?/, '') || 'email, uid'}: ${issue.message.replace(/customer\.(email|uid)/g, '$1').replace(/email or uid/, 'the email or uid column')}`;
+  }
   if (issue.path !== 'refundId') return `${issue.path}: ${issue.message}`;
   return "refund_id: is required for a row with an amount and no idempotency_key: a key derived from the amount would be the same for two equal partial refunds of one conversion, and the vendor would take the second for a replay and not refund it. Add the payment processor's id of each refund (Stripe re_…, a Shopify refund id) in a refund_id column, or an idempotency_key, or run with --allow-amount-keys to accept that risk";
 }
@@ -162,6 +168,17 @@ async function rehearse(options: RefundCommandOptions, requests: RowRequest[]) {
     result.set(request.row, { key, sent });
   }
   return result;
+}
+
+/** "3", "1, 4, 9", "1–120": the rows a problem is on, short. */
+function describeRows(rows: readonly number[]): string {
+  const ranges: string[] = [];
+  for (let index = 0; index < rows.length; index++) {
+    const start = rows[index] as number;
+    while (index + 1 < rows.length && rows[index + 1] === (rows[index] as number) + 1) index += 1;
+    ranges.push(rows[index] === start ? String(start) : `${start}–${rows[index]}`);
+  }
+  return ranges.join(', ');
 }
 
 function describeError(error: ClawbackError): NonNullable<JournalEntry['error']> {
@@ -237,11 +254,15 @@ async function refundCommand(options: RefundCommandOptions): Promise<number> {
       if ('problems' in entry) out(`row ${row}: INVALID: ${entry.problems.join('; ')}`);
       else out(`row ${row}: POST ${entry.sent.url} ${entry.sent.body}`);
     }
-    out(`dry run: ${rehearsal.size - invalid.length} rows valid, ${invalid.length} invalid; nothing was sent`);
+    const rows = (count: number) => `${count} row${count === 1 ? '' : 's'}`;
+    out(`dry run: ${rows(rehearsal.size - invalid.length)} valid, ${invalid.length} invalid; nothing was sent`);
     return invalid.length === 0 ? EXIT.ok : EXIT.refused;
   }
   if (invalid.length > 0) {
-    for (const [row, { problems }] of invalid) err(`row ${row}: ${problems.join('; ')}`);
+    // A problem every one of many rows has (no --amount-unit, say) is said once, with its rows.
+    const byProblem = new Map<string, number[]>();
+    for (const [row, { problems }] of invalid) byProblem.set(problems.join('; '), [...(byProblem.get(problems.join('; ')) ?? []), row]);
+    for (const [problem, rows] of byProblem) err(`${rows.length === 1 ? 'row' : 'rows'} ${describeRows(rows)}: ${problem}`);
     err(`${invalid.length} of ${requests.length} rows are invalid; nothing was sent. Fix them (check with --dry-run) and run again.`);
     return EXIT.refused;
   }
@@ -326,22 +347,27 @@ async function refundCommand(options: RefundCommandOptions): Promise<number> {
   const failed = failures.length;
   out('');
   out(`summary (${options.provider}, ${options.file}):`);
-  out(`  refunded:                      ${counts.refunded}`);
-  out(`  already refunded (duplicate):   ${counts.duplicates}`);
-  if (done.size > 0) out(`  done in an earlier run:        ${done.size}`);
-  out(`  failed:                        ${failed}`);
+  const field = (label: string, value: string | number) => out(`  ${`${label}:`.padEnd(31)} ${value}`);
+  field('refunded', counts.refunded);
+  field('already refunded (duplicate)', counts.duplicates);
+  if (done.size > 0) field('done in an earlier run', done.size);
+  field('failed', failed);
   for (const [name, count] of [...counts.failedByClass].sort((a, b) => b[1] - a[1])) out(`    ${name}: ${count}`);
-  if (journalPath) out(`  journal:                       ${journalPath}`);
-  if (ledger) out(`  ledger:                        ${ledger.where}`);
+  if (journalPath) field('journal', journalPath);
+  if (ledger) field('ledger', ledger.where);
   if (failed > 0) {
     const reportPath = options.report ?? `${options.file}.failures.csv`;
     writeReport(reportPath, failures);
-    out(`  failures report:               ${reportPath}`);
+    field('failures report', reportPath);
     const retryable = failures.filter((failure) => failure.error.retryable).length;
     // Without a journal the ledger is what a run again relies on: the same command, as it was.
     const again = journalPath ? 'run the same command with --resume' : 'run the same command again';
     if (interrupted) {
-      out(`To finish, ${again}: done rows are skipped${journalPath ? '' : ' (the ledger replays them, sending nothing)'}, the rest are sent with the same idempotency keys.`);
+      out(
+        journalPath
+          ? 'Run the same command with --resume to finish: done rows are skipped, the rest are sent with the same idempotency keys.'
+          : 'Run the same command again to finish: done rows replay from the ledger, sending nothing, and the rest are sent with the same idempotency keys.',
+      );
     } else {
       if (retryable > 0) {
         out(`${retryable} of the ${failed} failed rows can be sent again safely (their error is retryable): ${again}.`);
@@ -358,6 +384,12 @@ async function refundCommand(options: RefundCommandOptions): Promise<number> {
         );
       }
     }
+  }
+  // A clean finish leaves no earlier failures report behind to be mistaken for this run's.
+  const staleReport = options.report ?? `${options.file}.failures.csv`;
+  if (failed === 0 && !interrupted && existsSync(staleReport)) {
+    rmSync(staleReport);
+    out(`  removed the earlier failures report ${staleReport}: every row is done now`);
   }
   if (interrupted) return EXIT.interrupted;
   return failed === 0 ? EXIT.ok : EXIT.failures;
@@ -436,7 +468,7 @@ file or usage), 130 interrupted (resume with --resume).`,
   program
     .command('emulator')
     .description('Serve the four vendors\' refund APIs on loopback, for trying a file end to end')
-    .option('--port <port>', 'port (default: any free one)', Number, 0)
+    .addOption(new Option('--port <port>', 'port').argParser(Number).default(0, 'any free one'))
     .option('--host <host>', 'interface', '127.0.0.1')
     .option('--seed <path>', 'JSON of conversions per vendor: { "affonso": [{ "id": "com_1", "sale": { "value": 4950, "currency": "USD" } }] }')
     .action(async (options: { port: number; host: string; seed?: string }) => {

@@ -2,7 +2,7 @@
 // operations person would run it. The emulator runs in this process, so its ledger judges
 // "every row refunded exactly once".
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -49,8 +49,12 @@ function cli(args: string[], options: { env?: Record<string, string | undefined>
 
 const run = (args: string[], options?: Parameters<typeof cli>[1]) => cli(args, options).done;
 
+/** The folders this file made, removed when it is done. */
+const made: string[] = [];
 function workdir(): string {
-  return mkdtempSync(join(tmpdir(), 'clawback-cli-'));
+  const dir = mkdtempSync(join(tmpdir(), 'clawback-cli-'));
+  made.push(dir);
+  return dir;
 }
 
 /** A fresh directory holding `name` with `content`: the refunds file of one test. */
@@ -79,7 +83,10 @@ beforeAll(async () => {
   server = await startEmulator({ emulator });
 });
 afterEach(() => emulator.reset());
-afterAll(() => server.close());
+afterAll(async () => {
+  await server.close();
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
 
 const usd = (value: number) => ({ value, currency: 'USD' });
 function seedAffonso(count: number, sale = 10_000): string[] {
@@ -160,7 +167,7 @@ describe('clawback refund', () => {
       expect(result.stdout).toMatch(/row 6: POST /);
       expect(result.stdout).toMatch(/row 7: INVALID: idempotency_key: row 6 would be sent with the same key \(derived from the same conversion and refund_id\)/);
       expect(result.stdout).toMatch(/row 8: INVALID: refund_id: is required for a row with an amount and no idempotency_key/);
-      expect(result.stdout).toContain('dry run: 1 rows valid, 7 invalid; nothing was sent');
+      expect(result.stdout).toContain('dry run: 1 row valid, 7 invalid; nothing was sent');
     });
   });
 
@@ -261,7 +268,47 @@ describe('clawback refund', () => {
     writeFileSync(file, csv([{ conversion_id: 'com_1' }, { conversion_id: 'com_2' }]));
     const resumed = await run([...args, '--resume']);
     expect(resumed.code).toBe(2);
-    expect(resumed.stderr).toContain('the file changed since that run');
+    expect(resumed.stderr).toContain('the file changed since that run. Either put the file back as it was and --resume, or run the edited file as a new run with its own journal (--journal <new path>, without --resume)');
+  });
+
+  it('says a problem every row has once, with the rows, not once per row', async () => {
+    const { file } = refundsFile(csv(Array.from({ length: 6 }, (_, n) => ({ conversion_id: `com_${n + 1}`, amount: '100', currency: 'USD', refund_id: `re_${n + 1}` }))));
+    const result = await run(['refund', '--provider', 'affonso', '--file', file]);
+    expect(result.code).toBe(2);
+    expect(result.stderr.split('\n').filter((line) => line.includes('--amount-unit'))).toEqual([
+      'rows 1–6: amount: say how amounts are written with --amount-unit minor (4950 = 49.50) or --amount-unit major (49.50)',
+    ]);
+  });
+
+  it('a FirstPromoter row without a lead names the email and uid columns', async () => {
+    const { file } = refundsFile(csv([{ conversion_id: 'sale_1', amount: '100', currency: 'USD', email: '', uid: '', refund_id: 're_1' }]));
+    const result = await run(['refund', '--provider', 'firstpromoter', '--file', file, '--amount-unit', 'minor', '--dry-run']);
+    expect(result.stdout).toContain("row 1: INVALID: email, uid: FirstPromoter needs the lead whose commission is reversed: fill the row's email or uid column");
+    expect(result.stdout).not.toContain('customer.');
+  });
+
+  it('a clean --resume removes the earlier failures report, and says so', async () => {
+    seedAffonso(2);
+    const { file } = refundsFile(csv([{ conversion_id: 'com_1' }, { conversion_id: 'com_2' }]));
+    const args = ['refund', '--provider', 'affonso', '--file', file, '--base-url', server.baseURLs.affonso, '--max-retries', '0'].filter((arg) => arg !== '--max-retries' && arg !== '0');
+    emulator.inject({ provider: 'affonso', conversionId: 'com_2', status: 400, body: { success: false, error: { code: 'VALIDATION_ERROR', message: 'try later' } } });
+    const first = await run(args);
+    expect(first.code).toBe(1);
+    expect(existsSync(`${file}.failures.csv`)).toBe(true);
+    const resumed = await run([...args, '--resume']);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toContain(`removed the earlier failures report ${file}.failures.csv: every row is done now`);
+    expect(existsSync(`${file}.failures.csv`)).toBe(false);
+  });
+
+  it('lines the summary up, and the emulator\'s help says its default port once', async () => {
+    seedAffonso(1);
+    const { file } = refundsFile(csv([{ conversion_id: 'com_1' }]));
+    const result = await run(['refund', '--provider', 'affonso', '--file', file, '--base-url', server.baseURLs.affonso]);
+    const values = result.stdout.split('\n').filter((line) => /^ {2}[a-z(]/.test(line) && line.includes(':')).map((line) => line.search(/\S+$/));
+    expect(new Set(values).size).toBe(1);
+    const help = await run(['emulator', '--help']);
+    expect(help.stdout).toMatch(/--port <port> +port \(default: any free one\)\n/);
   });
 
   it('refuses to resume with another --amount-unit, which would read the amounts differently', async () => {
