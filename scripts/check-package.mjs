@@ -1,9 +1,9 @@
 // `npm run test:package`: the published package's shape and size, after `npm run build`.
 //   - publint --strict: package.json fields, exports, files;
 //   - attw --pack (profile node16: node10 resolution, which cannot see subpaths, is not a target):
-//     every entry, types first; `clawback/testing` is ESM only, so from CommonJS it is reached by
-//     Node ≥ 22's require(esm), which attw reports as "ESM (dynamic import only)": that single
-//     rule is waived for that single entry;
+//     every entry, types first; `clawback/testing` and `clawback/testing/msw` are ESM only, so
+//     from CommonJS they are reached by Node ≥ 22's require(esm), which attw reports as "ESM
+//     (dynamic import only)": that single rule is waived for those two entries;
 //   - size-limit (.size-limit.json): each budget, minified and brotli'd with its dependencies.
 // Prints the sizes and writes test-results/package.json as { passed, failed }.
 import { spawnSync } from 'node:child_process';
@@ -19,14 +19,22 @@ function check(name, command, args) {
 
 console.log('package');
 check('publint --strict', 'publint', ['--strict']);
-check('attw --pack: every entry but clawback/testing', 'attw', ['--pack', '.', '--profile', 'node16', '--exclude-entrypoints', './testing']);
-check('attw --pack: clawback/testing (ESM only; require(esm) from CommonJS)', 'attw', [
+const esmOnly = ['./testing', './testing/msw'];
+check('attw --pack: every entry but clawback/testing and clawback/testing/msw', 'attw', [
+  '--pack',
+  '.',
+  '--profile',
+  'node16',
+  '--exclude-entrypoints',
+  ...esmOnly,
+]);
+check('attw --pack: clawback/testing and clawback/testing/msw (ESM only; require(esm) from CommonJS)', 'attw', [
   '--pack',
   '.',
   '--profile',
   'node16',
   '--entrypoints',
-  './testing',
+  ...esmOnly,
   '--ignore-rules',
   'cjs-resolves-to-esm',
 ]);

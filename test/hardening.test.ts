@@ -11,7 +11,7 @@ import {
   type FetchFunction,
 } from '../src/index.js';
 import { MAX_RESPONSE_BYTES } from '../src/core/response-body.js';
-import { RateLimiter } from '../src/core/rate-limiter.js';
+import { memoryRateLimitStore, RateLimiter, type RateLimitStore } from '../src/core/rate-limiter.js';
 import { hang, json, mockPost, useVendorMock } from './support/vendor-mock.js';
 import { vendors } from './support/vendors.js';
 
@@ -55,6 +55,26 @@ describe('RateLimiter (in one process)', () => {
     first.done(); // the first request took 500 ms: the second may leave 100 ms after that
     await vi.runAllTimersAsync();
     expect((await second) as number - start).toBe(600);
+  });
+
+  it('when many slots free at once in a store that answers over the network, the queue takes them all (not one per poll)', async () => {
+    vi.useFakeTimers();
+    // A shared store's take is a round trip (2 ms here): while the head waits for its answer,
+    // the waiters behind it wake and must look again as soon as it has gone, not 20 ms later.
+    const memory = memoryRateLimitStore();
+    const store: RateLimitStore = {
+      take: (...args) => new Promise((resolve) => setTimeout(() => resolve(memory.take(...args)), 2)),
+      complete: (...args) => memory.complete(...args),
+    };
+    const limiter = new RateLimiter([{ limit: 10, interval: 1_000 }], store);
+    const start = performance.now();
+    const granted = Promise.all(Array.from({ length: 20 }, () => sendNow(limiter)));
+    await vi.runAllTimersAsync();
+    const times = ((await granted) as number[]).map((time) => time - start);
+    expect(Math.max(...times.slice(0, 10))).toBeLessThan(1_000);
+    // The ten queued callers take the ten slots that free at about 1,000 ms within a few round
+    // trips of one another (one per 20 ms poll would spread them over 200 ms).
+    expect(Math.max(...times.slice(10)) - Math.min(...times.slice(10))).toBeLessThan(50);
   });
 
   it('honours every window at once (Affonso: per minute and per second)', async () => {

@@ -231,8 +231,11 @@ export class RateLimiter {
           wait = answer.retryIn ?? POLL_MS;
           this.#nextFree = now + wait;
         } else {
-          // Behind another waiter: no slot before the one it expects.
-          wait = Math.max(POLL_MS, this.#nextFree - this.now());
+          // Behind another waiter: no slot before the one it expects. Once that time has come,
+          // look again at the next tick, so the queue moves as fast as slots free rather than
+          // one waiter per POLL_MS (the head leaves the queue when it takes its slot, and cannot
+          // wake the next one itself: see above).
+          wait = Math.max(1, this.#nextFree - this.now());
         }
         answer = undefined;
         const left = deadline - this.now();
