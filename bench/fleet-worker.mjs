@@ -18,14 +18,21 @@ const provider = createAffixo({
 process.send({ ready: true });
 await new Promise((resolve) => process.once('message', resolve));
 const end = performance.now() + job.durationMs;
-const counts = { ok: 0, rateLimited: 0, other: 0 };
+// `cutOff`: calls whose budget (what was left of the run) ended before their slot: one per loop.
+const counts = { ok: 0, rateLimited: 0, cutOff: 0, other: 0 };
 await Promise.all(
   Array.from({ length: job.concurrency }, async () => {
-    while (performance.now() < end) {
-      await refund({ provider, conversionId: job.conversionId, totalTimeout: Math.max(1, Math.round(end - performance.now())) }).then(
-        () => (counts.ok += 1),
-        (error) => (error.status === 429 ? (counts.rateLimited += 1) : (counts.other += 1)),
+    for (;;) {
+      const left = Math.round(end - performance.now());
+      if (left <= 0) return;
+      // Each call's budget is what is left of the run: a call whose slot would come after the end
+      // fails at once (TimeoutError, nothing sent) and ends this loop.
+      const outcome = await refund({ provider, conversionId: job.conversionId, totalTimeout: left }).then(
+        () => 'ok',
+        (error) => (error.status === 429 ? 'rateLimited' : error.name === 'TimeoutError' ? 'cutOff' : (process.stderr.write(`${error.name}: ${error.message}\n`), 'other')),
       );
+      counts[outcome] += 1;
+      if (outcome === 'cutOff') return;
     }
   }),
 );

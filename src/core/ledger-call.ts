@@ -49,6 +49,20 @@ async function withinBudget<T>(work: () => Promise<T>, ms: number, what: string,
   }
 }
 
+/**
+ * The ledger's `account` for a provider's auth headers: a fingerprint, never the secret. Kept per
+ * headers object (a provider resolves its credentials once), so a call does not hash them again.
+ */
+const accounts = new WeakMap<object, string>();
+async function accountOf(provider: ProviderName, headers: Record<string, string>): Promise<string> {
+  let account = accounts.get(headers);
+  if (account === undefined) {
+    account = (await sha256Hex(JSON.stringify(['clawback.account.v1', provider, ...Object.entries(headers).sort().flat()]))).slice(0, 32);
+    accounts.set(headers, account);
+  }
+  return account;
+}
+
 const sleep = (ms: number, signal: AbortSignal | undefined) =>
   new Promise<void>((resolve) => {
     const stop = () => {
@@ -82,7 +96,7 @@ export async function refundThroughLedger(
   const budget = call.totalTimeout ?? context.totalTimeout;
   const left = () => budget - (performance.now() - started);
   const idempotencyKey = call.idempotencyKey;
-  const account = (await sha256Hex(JSON.stringify(['clawback.account.v1', provider, ...Object.entries(context.credentials()).sort().flat()]))).slice(0, 32);
+  const account = await accountOf(provider, context.credentials());
   const key: LedgerKey = { provider, account, idempotencyKey };
   const id = ledgerId(key);
   const holder = globalThis.crypto.randomUUID();
