@@ -1,4 +1,4 @@
-export { refund, type AffixoFields, type RefundOptions, type RefundFieldsByProvider, type RefundProvider } from './refund.js';
+export { refund, type AffixoFields, type RefundOptions, type RefundOptionsBase, type RefundFieldsByProvider, type RefundProvider } from './refund.js';
 export {
   deriveIdempotencyKey,
   refundMany,

@@ -22,6 +22,7 @@ export type RefundManyOutcome =
   | { index: number; ok: true; result: RefundResult }
   | { index: number; ok: false; error: ClawbackError };
 
+/** What `onProgress` is told after each item: how many are done, and how many succeeded and failed so far. */
 export interface RefundManyProgress {
   /** Items settled so far, and in all. */
   done: number;
@@ -32,6 +33,7 @@ export interface RefundManyProgress {
   outcome: RefundManyOutcome;
 }
 
+/** `refundMany(items, options)`'s options: how many refunds run at once, a signal to stop, and progress reports. */
 export interface RefundManyOptions {
   /** Refunds in flight at once, 1 to 64 (default 4). Each provider's rate limiter still spaces them. */
   concurrency?: number;

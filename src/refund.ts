@@ -13,7 +13,8 @@ import type {
   RefundResult,
 } from './spec/refund-provider-v1.js';
 
-interface RefundOptionsBase extends CallOptions {
+/** The options every `refund()` takes, whatever the provider (see `RefundOptions`). */
+export interface RefundOptionsBase extends CallOptions {
   /** Which conversion to reverse: Affixo `external_id`, Affonso conversion id, RefCampaign `externalId`, FirstPromoter `sale_event_id`. */
   conversionId: string;
   reason?: string;
@@ -36,6 +37,7 @@ export interface RefundFieldsByProvider {
   firstpromoter: { amount: Money; customer: { email: string; uid?: never } | { uid: string; email?: never } };
 }
 
+/** Any provider `refund()` takes: from `createAffixo()`, `createAffonso()`, `createRefCampaign()` or `createFirstPromoter()`. */
 export type RefundProvider = RefundProviderV1;
 
 /**
@@ -49,6 +51,7 @@ export interface AffixoFields {
   customer?: Customer;
 }
 
+/** `refund()`'s options: the provider, the conversion, and `amount` and `customer` as that provider allows them (the compiler refuses what it cannot carry out). */
 export type RefundOptions<P extends RefundProvider = RefundProvider> = RefundOptionsBase & {
   provider: P;
 } & ([P['provider']] extends ['affixo'] ? AffixoFields : RefundFieldsByProvider[P['provider']]);

@@ -20,4 +20,4 @@ export {
   refCampaignRefundBodySchema,
   refCampaignRefundResponseSchema,
 } from './providers/refcampaign/refcampaign-schemas.js';
-export { firstPromoterErrorSchema, firstPromoterRefundBodySchema, firstPromoterRefundResponseSchema } from './providers/firstpromoter/firstpromoter-schemas.js';
+export { firstPromoterErrorSchema, firstPromoterRefundBodySchema, firstPromoterRefundResponseSchema, type FirstPromoterLead } from './providers/firstpromoter/firstpromoter-schemas.js';

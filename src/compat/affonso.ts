@@ -30,6 +30,7 @@ export type { AffonsoConversion };
 /** `conversions.refund()`'s second argument, as `@affonso/sdk` names it. */
 export type RefundConversionParams = AffonsoRefundBody;
 
+/** `new Affonso(apiKey, options)`'s options, as `@affonso/sdk` 1.x takes them (`baseUrl` ends in `/v1`). */
 export interface AffonsoOptions {
   /** Default `https://api.affonso.io/v1` (with the `/v1`, as in `@affonso/sdk`). */
   baseUrl?: string;
@@ -42,7 +43,8 @@ export interface AffonsoOptions {
   signingSecret?: string;
 }
 
-interface AffonsoErrorDetails extends ClawbackErrorDetails {
+/** What an `AffonsoError` carries beyond clawback's details: Affonso's `field` and `details`, and the answer's headers. */
+export interface AffonsoErrorDetails extends ClawbackErrorDetails {
   field?: string | undefined;
   details?: unknown;
   headers?: Headers | undefined;
@@ -189,6 +191,7 @@ function clawbackBaseURL(baseUrl: string): string {
   );
 }
 
+/** A drop-in for `@affonso/sdk` 1.x's client, for its refund call: `affonso.conversions.refund(id, body)`, with the SDK's defaults and error classes, on clawback's transport (see docs/migrating.md). */
 export class Affonso {
   readonly conversions: {
     /**

@@ -19,6 +19,7 @@ import { createRefCampaign, type RefCampaignProvider } from '../providers/refcam
 import { refCampaignAmountSchema, refCampaignExternalIdSchema, refCampaignReasonSchema } from '../providers/refcampaign/refcampaign-schemas.js';
 import { DEFAULT_TOLERANCE_SECONDS, REFCAMPAIGN_WEBHOOK_EVENT_TYPES, epochSeconds, matchesAny, parseSignedHeader, signedMessage } from '../webhooks/signature.js';
 
+/** `new RefCampaignServer(secretKey, options)`'s options, as `@refcampaign/sdk` 3.x takes them. */
 export interface RefCampaignServerOptions {
   /** Default `https://app.refcampaign.com` (staging: `https://app.test.refcampaign.com`). */
   apiUrl?: string;
@@ -36,6 +37,7 @@ export interface RefCampaignServerOptions {
   debug?: boolean;
 }
 
+/** `refundConversion()`'s argument: the order (`orderId`, RefCampaign's `externalId`), and for a partial refund `amount` in integer minor units. */
 export interface RefundConversionParams {
   /** Your order id: the `externalId` you reported the conversion with. */
   orderId: string;
@@ -71,6 +73,7 @@ const paramsSchema = strictObject(
   { error: expected('{ orderId, amount?, reason? }') },
 );
 
+/** A drop-in for `@refcampaign/sdk` 3.x's `RefCampaignServer`, for its refund call and webhook check: `refundConversion()` resolves to `{ success: false, error }` rather than throwing on an HTTP or network failure (see docs/migrating.md). */
 export class RefCampaignServer {
   readonly #provider: RefCampaignProvider;
   readonly #onError: RefCampaignServerOptions['onError'];
@@ -137,8 +140,10 @@ export const WEBHOOK_SIGNATURE_HEADER = 'X-RefCampaign-Signature';
 
 /** The events RefCampaign sends (docs.refcampaign.com/docs/api/integration/webhooks). */
 export const WEBHOOK_EVENT_TYPES = REFCAMPAIGN_WEBHOOK_EVENT_TYPES;
+/** A RefCampaign webhook event type (`conversion.refunded`, …). */
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
+/** `verifyWebhookSignature()`'s argument: the raw body, the `X-RefCampaign-Signature` header, the secret, and optionally the tolerance and the time to check against. */
 export interface VerifyWebhookSignatureParams {
   secret: string;
   /** The raw request body, exactly as received. */

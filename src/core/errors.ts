@@ -6,6 +6,7 @@ export interface ValidationIssue {
   message: string;
 }
 
+/** What a `ClawbackError` is built with: the provider, the vendor's answer (`status`, `code`, `requestId`, `body`), and whether it is retryable or ambiguous. */
 export interface ClawbackErrorDetails {
   provider?: ProviderName | undefined;
   /**
@@ -58,6 +59,7 @@ export function registerCompatErrorClass(errorClass: { prototype: object }, name
   return symbol;
 }
 
+/** The base of every error clawback throws: `retryable` (safe to call again with the same `idempotencyKey`), `ambiguous` (the refund may have been applied), and what the vendor answered. Test with `ClawbackError.isInstance(error)`, which works across copies of the package. */
 export class ClawbackError extends Error {
   /** @internal */
   static readonly brand: symbol = registerErrorClass(this, 'ClawbackError');

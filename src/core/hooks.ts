@@ -5,7 +5,9 @@ import type { ProviderName } from '../spec/refund-provider-v1.js';
  * these methods. `debug`: each request and response. `warn`: each retry, and hooks that threw.
  */
 export interface Logger {
+  /** One line per request and per answer, credentials redacted. */
   debug?(message: string, data?: Record<string, unknown>): void;
+  /** Something you should know about: a retry, a shared store that fell back, a warning in a result. */
   warn?(message: string, data?: Record<string, unknown>): void;
 }
 
@@ -43,7 +45,9 @@ export interface ResponseEvent {
 /** Settings for observing requests. Hooks only observe: one that throws is reported to `logger.warn` and ignored. */
 export interface ObservabilitySettings {
   logger?: Logger;
+  /** Called before each attempt is sent, with what is sent (credentials redacted). */
   onRequest?: (event: RequestEvent) => void;
+  /** Called after each attempt, with the status, the time it took, and whether it will be retried. */
   onResponse?: (event: ResponseEvent) => void;
 }
 

@@ -39,6 +39,7 @@ export interface LedgerEntry extends LedgerKey {
   expiresAt: number;
 }
 
+/** What a call asks of the ledger when it claims its key: who holds it, for how long, by when the claim must be written, and the refund it is for. */
 export interface ClaimRequest {
   /** This call's own id (a fresh UUID). */
   holder: string;
@@ -73,6 +74,7 @@ export type LedgerOutcome =
   | { state: 'ambiguous'; error: string }
   | { state: 'not_applied' };
 
+/** `ledger.list(filter)`: entries in one state, of one provider, at most `limit` of them. */
 export interface LedgerListFilter {
   state?: LedgerState;
   /** At most this many entries (default 100). */
@@ -117,6 +119,7 @@ export const LEDGER_RULES: unique symbol = Symbol.for('clawback.ledger.rules') a
 
 /** A `LedgerStore` with clawback's rules attached: what a provider's `ledger` setting takes. */
 export interface RefundLedger extends LedgerStore {
+  /** @internal How a provider runs one refund through this ledger (attached by `defineLedger`). */
   readonly [LEDGER_RULES]: (context: LedgerCallContext, call: RefundCall, dedupes: boolean, send: (call: RefundCall) => Promise<RefundResult>) => Promise<RefundResult>;
 }
 
@@ -132,6 +135,7 @@ export function defineLedger<T extends LedgerStore>(store: T): T & RefundLedger 
 /** 30 days: longer than Stripe's three days of redeliveries and Affonso's 48 hours of webhook retries. */
 export const DEFAULT_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 
+/** A ledger entry's id: `<provider>:<account>:<idempotencyKey>`, as `clawback ledger` prints and takes it. */
 export const ledgerId = (key: LedgerKey): string => `${key.provider}:${key.account}:${key.idempotencyKey}`;
 
 /** The key an `id` names (the idempotency key may itself hold colons). */

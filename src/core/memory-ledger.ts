@@ -11,6 +11,7 @@ import {
   type RefundLedger,
 } from './ledger.js';
 
+/** `memoryLedger(options)`'s options. */
 export interface MemoryLedgerOptions {
   /** Default 30 days. */
   retentionMs?: number;

@@ -22,7 +22,9 @@ export type Take = { taken: true; token: unknown } | { taken: false; retryIn: nu
  * secret. `take` must be atomic: no two callers may take the same slot.
  */
 export interface RateLimitStore {
+  /** Takes a slot in every window of the budget `key`, atomically, or says when one may free. */
   take(key: string, limits: readonly RateLimit[], context: TakeContext): Take | Promise<Take>;
+  /** Marks the request a slot was taken for as completed (its `token` from `take`): the window counts from here. */
   complete(key: string, limits: readonly RateLimit[], token: unknown): void | Promise<void>;
 }
 
@@ -225,17 +227,22 @@ export class RateLimiter {
         let wait: number;
         if (this.#queue[0] === ticket) {
           answer ??= await this.store.take(this.#key as string, this.limits, this.context);
-          if (answer.taken) return this.#slot(answer.token);
+          if (answer.taken) {
+            this.#nextFree = this.now(); // the queue moved: the next waiter looks at once
+            return this.#slot(answer.token);
+          }
           const now = this.now();
           if (answer.retryIn !== undefined && now + answer.retryIn > deadline) return { outcome: 'deadline' };
           wait = answer.retryIn ?? POLL_MS;
           this.#nextFree = now + wait;
         } else {
           // Behind another waiter: no slot before the one it expects. Once that time has come,
-          // look again at the next tick, so the queue moves as fast as slots free rather than
-          // one waiter per POLL_MS (the head leaves the queue when it takes its slot, and cannot
-          // wake the next one itself: see above).
-          wait = Math.max(1, this.#nextFree - this.now());
+          // look again at the next tick while the queue is moving (the head took a slot, or
+          // learnt when one frees, within the last POLL_MS), so it moves as fast as slots free
+          // and not one waiter per POLL_MS; every POLL_MS while the head's take is slow. (The
+          // head cannot wake the next waiter itself: see above.)
+          const now = this.now();
+          wait = this.#nextFree > now ? this.#nextFree - now : now - this.#nextFree < POLL_MS ? 1 : POLL_MS;
         }
         answer = undefined;
         const left = deadline - this.now();

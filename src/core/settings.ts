@@ -14,6 +14,7 @@ import type { ProviderName } from '../spec/refund-provider-v1.js';
  * its declarations; any ky 2 instance fits.
  */
 export interface KyInstanceLike {
+  /** ky's `extend`: clawback extends your instance with its own options, keeping your hooks. */
   extend(options: (parentOptions: any) => any): unknown;
 }
 

@@ -11,6 +11,7 @@ import type { CallOptions, ProviderName, RefundCall, RefundResult } from '../spe
 // The vocabulary the transport's files share: what a provider hands the transport, what it gets
 // back, and the state one call keeps across its attempts and ky's hooks.
 
+/** A `fetch` of your own for a provider's `fetch` setting (a proxy agent, instrumentation); the global one by default. */
 export type FetchFunction = (input: Request | URL | string, init?: RequestInit) => Promise<Response>;
 
 /** What a provider reads out of its vendor's error envelope. */

@@ -234,6 +234,7 @@ export const callOptionsShape = {
   headers: optional(headersSchema),
 };
 
+/** The per-call options every call takes (`signal`, `timeout`, `maxRetries`, `totalTimeout`, `headers`), as a zod schema. */
 export const callOptionsSchema = strictObject(callOptionsShape, { error: expected('an object') });
 
 /** ISO 4217 code, any case (`refund()` upper-cases it after parsing). */
@@ -265,6 +266,7 @@ const isTimestamp = (value: unknown): value is Date | string =>
   value instanceof Date ? !Number.isNaN(value.getTime()) : typeof value === 'string' && isIsoDateTime(value);
 export const timestampSchema = z.custom<Date | string>(isTimestamp, timestampMessage);
 
+/** An idempotency key: 1–255 printable ASCII characters. */
 export const idempotencyKeySchema = z.string({ error: expected('a string') }).check(
   matches(/^[\x21-\x7e]{1,255}$/, 'must be 1 to 255 printable ASCII characters without spaces'),
 );

@@ -25,15 +25,21 @@ import type { ProviderName } from '../spec/refund-provider-v1.js';
 
 /** The part of a `pg.Pool` clawback uses (pg 8, or anything alike). */
 export interface PostgresPoolLike {
+  /** Runs one statement (pg\'s `query` with a config object). */
   query(config: { text: string; values?: unknown[]; query_timeout?: number }): Promise<{ rows: any[]; rowCount: number | null }>;
+  /** Checks out one client, for a transaction. */
   connect(): Promise<PostgresClientLike>;
 }
 
+/** A client checked out of the pool (pg's `PoolClient`), for the statements of one transaction. */
 export interface PostgresClientLike {
+  /** Runs one statement (pg\'s `query` with a config object). */
   query(config: { text: string; values?: unknown[]; query_timeout?: number }): Promise<{ rows: any[]; rowCount: number | null }>;
+  /** Returns the client to the pool (destroying it when given an error). */
   release(error?: Error | boolean): void;
 }
 
+/** `postgresLedger(pool, options)`'s options: the `table`, `retentionMs`, and `createTable: false` when your migrations create it. */
 export interface PostgresLedgerOptions {
   /** Default 30 days: longer than Stripe's three days of redeliveries and Affonso's 48 hours. */
   retentionMs?: number;

@@ -34,11 +34,15 @@ import type { ProviderName } from '../spec/refund-provider-v1.js';
  */
 export interface RedisClientLike {
   readonly status?: string;
+  /** Sends one Redis command (ioredis's `call`). */
   call(command: string, ...args: (string | number)[]): Promise<unknown>;
+  /** Listens once for the client connecting or closing, so a command waits for a connecting client only within its deadline. */
   once?(event: 'ready' | 'end', listener: () => void): unknown;
+  /** Stops listening (see `once`). */
   removeListener?(event: 'ready' | 'end', listener: () => void): unknown;
 }
 
+/** `redisLedger(redis, options)`'s options: the key `prefix` (with a hash tag on Redis Cluster) and `retentionMs`. */
 export interface RedisLedgerOptions {
   /** Default 30 days: longer than Stripe's three days of redeliveries and Affonso's 48 hours. */
   retentionMs?: number;
@@ -308,6 +312,7 @@ export function redisLedger(redis: RedisClientLike, options: RedisLedgerOptions 
   return defineLedger(store);
 }
 
+/** `redisRateLimitStore(redis, options)`'s options. */
 export interface RedisRateLimitStoreOptions {
   /** Prepended to every key (default `clawback:`); see `RedisLedgerOptions.prefix`. */
   prefix?: string;

@@ -27,6 +27,7 @@ export interface FirstPromoterRefundOptions {
   skipEmailNotification?: boolean;
 }
 
+/** Options only one vendor has, under its name: `{ firstpromoter: { quantity?, skipEmailNotification? } }`. */
 export interface ProviderOptions {
   firstpromoter?: FirstPromoterRefundOptions;
 }
@@ -44,8 +45,10 @@ export interface CallOptions {
   headers?: Record<string, string>;
 }
 
+/** `refunded`: nothing is left to refund; `partially_refunded`: some is; `accepted`: the vendor took the refund without saying what is left. */
 export type RefundStatus = 'refunded' | 'partially_refunded' | 'accepted';
 
+/** The commission change a vendor reported, in minor units (negative: clawed back). */
 export interface CommissionChange {
   /** Signed change in minor units; negative when commission was clawed back. */
   value: number;
@@ -53,6 +56,7 @@ export interface CommissionChange {
   currency?: string;
 }
 
+/** What `refund()` resolves to once the vendor has accepted the refund (or had already applied it: `duplicate: true`). */
 export interface RefundResult {
   provider: ProviderName;
   conversionId: string;
@@ -94,6 +98,7 @@ export interface RefundCall extends CallOptions {
   providerOptions?: ProviderOptions;
 }
 
+/** The interface every provider implements, version 1: what `refund()` and `refundMany()` call. */
 export interface RefundProviderV1<Name extends ProviderName = ProviderName> {
   readonly specificationVersion: 'v1';
   readonly provider: Name;

@@ -10,6 +10,7 @@ export { stripeChargeSchema, stripeDisputeSchema, stripeEventSchema, stripeRefun
 export type { StripeCharge, StripeDispute, StripeRefund } from './stripe-schemas.js';
 export type { StripeSkipped, StripeSource } from './stripe-plan.js';
 
+/** `refundsFromStripeEvent()`'s options: the provider to refund through, and how to find the conversion (and FirstPromoter's lead) a Stripe payment earned. */
 export interface StripeEventOptions<P extends RefundProvider = RefundProvider> {
   /** The clawback provider the commissions are on (`createAffonso()`, …). */
   provider: P;
@@ -26,7 +27,9 @@ export interface StripeEventOptions<P extends RefundProvider = RefundProvider> {
 /** `refundsFromStripeEventAsync`'s options: the lookups may return promises, and Stripe can be asked what an event leaves out. */
 export interface StripeEventAsyncOptions<P extends RefundProvider = RefundProvider> {
   provider: P;
+  /** The conversion the payment earned, or undefined for none (the refund is skipped); may return a promise. */
   conversionId: (source: StripeSource) => string | undefined | Promise<string | undefined>;
+  /** FirstPromoter's lead: `{ email }` or `{ uid }`; may return a promise. */
   customer?: (source: StripeSource) => Customer | undefined | Promise<Customer | undefined>;
   /**
    * The refunds of a charge: pass `(chargeId) => stripe.refunds.list({ charge: chargeId })` (a
@@ -66,6 +69,7 @@ export interface StripeRefundItem<P extends RefundProvider = RefundProvider> {
   customer?: Customer;
 }
 
+/** What a Stripe event turns into: `items` for `refundMany()`, and what was `skipped`, each with its reason. */
 export interface StripeEventRefunds<P extends RefundProvider = RefundProvider> {
   items: StripeRefundItem<P>[];
   skipped: StripeSkipped[];

@@ -36,6 +36,7 @@ const chargeShape = {
 };
 export const chargeSummarySchema = looseObject(chargeShape);
 
+/** The fields of a Stripe Refund that clawback reads (others are kept). */
 export const stripeRefundSchema = looseObject({
   id: nonEmptyString(),
   amount: amountSchema,
@@ -50,6 +51,7 @@ export const stripeRefundSchema = looseObject({
   metadata: metadataSchema,
 });
 
+/** The fields of a Stripe Charge that clawback reads (others are kept). */
 export const stripeChargeSchema = looseObject({
   ...chargeShape,
   /** The charge's refunds: included in events of API versions before 2022-11-15 only. */
@@ -70,6 +72,7 @@ export const stripeRefundListSchema = looseObject(
   { error: expected('a list of Refunds ({ data: [...] }) or an array of them') },
 );
 
+/** The fields of a Stripe Dispute that clawback reads (others are kept). */
 export const stripeDisputeSchema = looseObject({
   id: nonEmptyString(),
   amount: amountSchema,
@@ -96,8 +99,11 @@ export const stripeEventSchema = looseObject(
   { error: expected('a Stripe event object (from stripe.webhooks.constructEvent)') },
 );
 
+/** A Stripe Refund, as far as clawback reads it. */
 export type StripeRefund = z.output<typeof stripeRefundSchema>;
+/** A Stripe Charge, as far as clawback reads it. */
 export type StripeCharge = z.output<typeof stripeChargeSchema>;
 /** A Charge's refund totals: what an expanded `refund.charge` is read for. */
 export type StripeChargeSummary = z.output<typeof chargeSummarySchema>;
+/** A Stripe Dispute, as far as clawback reads it. */
 export type StripeDispute = z.output<typeof stripeDisputeSchema>;

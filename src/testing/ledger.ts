@@ -1,5 +1,6 @@
 import type { ProviderName } from '../spec/refund-provider-v1.js';
 
+/** Where a seeded conversion's commission stands. */
 export type CommissionStatus = 'pending' | 'approved' | 'paid' | 'refunded';
 
 /** A conversion to put in the emulator's ledger before a test. Amounts in minor units. */
@@ -51,6 +52,7 @@ export interface LedgerRefund {
   at: Date;
 }
 
+/** Which refunds `ledger.refunds(filter)` lists: of one provider, one conversion, or both. */
 export interface RefundFilter {
   provider?: ProviderName;
   conversionId?: string;

@@ -18,6 +18,7 @@ export interface StartEmulatorOptions extends EmulatorOptions {
   emulator?: Emulator;
 }
 
+/** What `startEmulator()` resolves to: the emulator served on loopback, and what to point providers at. */
 export interface RunningEmulator {
   /** `http://127.0.0.1:<port>` */
   url: string;
@@ -27,6 +28,7 @@ export interface RunningEmulator {
   providers: EmulatorProviders;
   emulator: Emulator;
   ledger: Ledger;
+  /** Adds a fault for the next matching requests (`emulator.inject`). */
   inject(fault: Fault): void;
   /** Adds conversions (`emulator.seed`). */
   seed(seeds: ConversionSeeds): void;

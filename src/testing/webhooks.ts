@@ -10,6 +10,7 @@ import type { LedgerConversion, LedgerRefund } from './ledger.js';
  */
 export type AffonsoSignatureForm = 'v1' | 'timestamp';
 
+/** `signWebhook()`'s options: the `timestamp` to sign (unix seconds; a stale one tests your window) and Affonso's signature form. */
 export interface SignWebhookOptions {
   /** Signing time, unix seconds (default: now). A stale one tests a receiver's window. */
   timestamp?: number;
@@ -36,6 +37,7 @@ export async function signWebhook(
     : { ...headers, 'x-affonso-signature': `t=${timestamp},v1=${signature}` };
 }
 
+/** The emulator's `webhooks` option: where to POST a signed webhook for each refund it applies, and with which secrets. */
 export interface EmulatorWebhooks {
   /** Where every webhook is POSTed (your receiver, on loopback or mocked with msw). */
   url: string;

@@ -14,6 +14,7 @@ export type WebhookProviderName = 'refcampaign' | 'affonso';
 /** A `Headers`, or a plain object as Node and Express give them (any case; repeated headers as arrays). */
 export type WebhookHeaders = Headers | Readonly<Record<string, string | readonly string[] | undefined>>;
 
+/** `verifyWebhook()`'s options: the raw `payload` (string or bytes), the request's `headers`, the signing `secret`, and the timestamp window. */
 export interface VerifyWebhookOptions {
   /** The raw request body, exactly as received: a string or bytes (a Node `Buffer` is bytes). Never parsed JSON. */
   payload: string | Uint8Array;
@@ -59,6 +60,7 @@ interface VerifiedEvent<P extends WebhookProviderName, Raw> {
   signedAt: Date;
 }
 
+/** A verified RefCampaign webhook, with its `idempotencyKey` (names the event and the conversion, not the refund). */
 export interface RefCampaignWebhookEvent extends VerifiedEvent<'refcampaign', z.output<typeof refCampaignWebhookSchema>> {
   /** RefCampaign sends no event id; deduplicate on `idempotencyKey`. */
   id?: undefined;
@@ -70,14 +72,17 @@ export interface RefCampaignWebhookEvent extends VerifiedEvent<'refcampaign', z.
   idempotencyKey: string | undefined;
 }
 
+/** A verified Affonso webhook; its `id` is Affonso's event id: deduplicate on it. */
 export interface AffonsoWebhookEvent extends VerifiedEvent<'affonso', z.output<typeof affonsoWebhookSchema>> {
   /** The event's id (`evt_…`): deduplicate on it. */
   id: string;
 }
 
+/** A verified webhook from either vendor that signs them. */
 export type WebhookEvent = RefCampaignWebhookEvent | AffonsoWebhookEvent;
 
-type ProviderArgument<P extends WebhookProviderName> = P | { readonly provider: P };
+/** Which vendor sent the webhook: its name, or a provider of it (`createAffonso()`, …). */
+export type ProviderArgument<P extends WebhookProviderName> = P | { readonly provider: P };
 
 const isHeaders = (value: unknown): value is Headers =>
   typeof value === 'object' && value !== null && typeof (value as Headers).get === 'function' && typeof (value as Headers).forEach === 'function';

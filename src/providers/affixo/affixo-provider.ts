@@ -13,8 +13,10 @@ import {
   type AffixoRefundResponse,
 } from './affixo-schemas.js';
 
+/** `createAffixo()`'s settings. */
 export type AffixoSettings = ProviderSettings;
 
+/** What `createAffixo()` returns: a provider for `refund()`, and Affixo's own refund call. */
 export interface AffixoProvider extends RefundProviderV1<'affixo'> {
   readonly track: {
     /** `POST /v1/track/refund` with Affixo's own body; resolves to its documented 200 body. */
@@ -36,6 +38,7 @@ function readAffixoError(body: unknown): VendorErrorInfo {
   return { code: error, message: detail ?? (need ? `the key lacks the "${need}" scope` : undefined), need };
 }
 
+/** An Affixo provider for `refund()`, with Affixo's native call (`track.refund`). Reads `AFFIXO_API_KEY` on first use unless `apiKey` is given. */
 export function createAffixo(settings: AffixoSettings = {}): AffixoProvider {
   const transport = createProviderTransport(
     {

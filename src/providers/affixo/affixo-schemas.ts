@@ -31,6 +31,9 @@ export const affixoErrorSchema = looseObject({
   detail: z.optional(z.string()),
 });
 
+/** The body of Affixo's `POST /v1/track/refund`, as documented. */
 export type AffixoRefundBody = z.input<typeof affixoRefundBodySchema>;
+/** Affixo's 200 answer to a refund, as documented (every field optional). */
 export type AffixoRefundResponse = z.output<typeof affixoRefundResponseSchema>;
+/** Affixo's error envelope, as documented. */
 export type AffixoError = z.output<typeof affixoErrorSchema>;

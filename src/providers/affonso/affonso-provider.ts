@@ -41,11 +41,13 @@ export function affonsoSigner(secret: string): (body: string) => Promise<Record<
   };
 }
 
+/** Affonso's plans, as requests per minute: the client-side rate limit follows the one you give `createAffonso({ plan })`. */
 export type AffonsoPlan = 300 | 600 | 1200 | 3000;
 
 /** Requests per second each plan allows in a burst. */
 const planBursts: Record<AffonsoPlan, number> = { 300: 10, 600: 20, 1200: 40, 3000: 100 };
 
+/** What `createAffonso()` returns: a provider for `refund()`, and Affonso's own refund call. */
 export interface AffonsoProvider extends RefundProviderV1<'affonso'> {
   readonly conversions: {
     /**
@@ -75,6 +77,7 @@ function readAffonsoError(body: unknown): VendorErrorInfo {
   };
 }
 
+/** An Affonso provider for `refund()`, with Affonso's native call (`conversions.refund`). Reads `AFFONSO_API_KEY` (and `AFFONSO_SIGNING_SECRET`) on first use unless given. */
 export function createAffonso(settings: AffonsoSettings = {}): AffonsoProvider {
   const transport = createProviderTransport(
     {

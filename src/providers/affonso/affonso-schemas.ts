@@ -92,8 +92,11 @@ export const affonsoErrorSchema = looseObject({
   retryAfter: z.optional(z.number()),
 });
 
+/** The body of Affonso's `POST /v1/conversions/{id}/refund`, as documented (amounts in major units). */
 export type AffonsoRefundBody = z.input<typeof affonsoRefundBodySchema>;
 /** The conversion as documented (no field promised); only `sales_status` and `replayed` are checked at run time. */
 export type AffonsoConversion = z.output<typeof affonsoConversionSchema>;
+/** Affonso's 2xx answer to a refund: `{ success: true, data: conversion }`, as documented. */
 export type AffonsoRefundResponse = z.output<typeof affonsoRefundResponseSchema>;
+/** Affonso's error envelope, as documented. */
 export type AffonsoError = z.output<typeof affonsoErrorSchema>;

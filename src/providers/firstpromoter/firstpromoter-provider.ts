@@ -23,6 +23,7 @@ export interface FirstPromoterSettings extends ProviderSettings {
 export type FirstPromoterRefundRequest = Omit<FirstPromoterRefundBody, 'email' | 'uid'> &
   ({ email: string; uid?: never } | { uid: string; email?: never });
 
+/** What `createFirstPromoter()` returns: a provider for `refund()`, and FirstPromoter's own refund call. */
 export interface FirstPromoterProvider extends RefundProviderV1<'firstpromoter'> {
   readonly track: {
     /**
@@ -65,6 +66,7 @@ function unexplainedConflict(error: ConflictError, eventId: string): ConflictErr
   );
 }
 
+/** A FirstPromoter provider for `refund()`, with FirstPromoter's native call (`track.refund`). Reads `FIRSTPROMOTER_API_KEY` and `FIRSTPROMOTER_ACCOUNT_ID` on first use unless given. */
 export function createFirstPromoter(settings: FirstPromoterSettings = {}): FirstPromoterProvider {
   const transport = createProviderTransport(
     {

@@ -38,7 +38,8 @@ export const firstPromoterRefundBodySchema = strictObject(
   }),
 );
 
-interface FirstPromoterLead {
+/** The lead FirstPromoter's refund answer may include, as documented. */
+export interface FirstPromoterLead {
   id?: number;
   state?: string;
   email?: string | null;
@@ -82,7 +83,9 @@ export const firstPromoterErrorSchema = looseObject({
   code: z.optional(z.string()),
 });
 
+/** The body of FirstPromoter's `POST /api/v2/track/refund`, as documented (`amount` a string of cents). */
 export type FirstPromoterRefundBody = z.input<typeof firstPromoterRefundBodySchema>;
 /** The refund event as documented (no field required); only `reward.amount` and `reward.unit` are checked at run time. */
 export type FirstPromoterRefundResponse = z.output<typeof firstPromoterRefundResponseSchema>;
+/** FirstPromoter's error body, as documented. */
 export type FirstPromoterError = z.output<typeof firstPromoterErrorSchema>;

@@ -12,8 +12,10 @@ import {
   type RefCampaignRefundResponse,
 } from './refcampaign-schemas.js';
 
+/** `createRefCampaign()`'s settings. */
 export type RefCampaignSettings = ProviderSettings;
 
+/** What `createRefCampaign()` returns: a provider for `refund()`, and RefCampaign's own refund call. */
 export interface RefCampaignProvider extends RefundProviderV1<'refcampaign'> {
   readonly conversions: {
     /**
@@ -44,6 +46,7 @@ function readRefCampaignError(body: unknown): VendorErrorInfo {
   };
 }
 
+/** A RefCampaign provider for `refund()`, with RefCampaign's native call (`conversions.refund`). Reads `REFCAMPAIGN_API_KEY` on first use unless `apiKey` is given. */
 export function createRefCampaign(settings: RefCampaignSettings = {}): RefCampaignProvider {
   const transport = createProviderTransport(
     {

@@ -76,6 +76,9 @@ export const refCampaignErrorSchema = looseObject({
   meta: metaSchema,
 });
 
+/** The body of RefCampaign's `POST /api/v1/conversions/refund`, as documented (amounts in integer minor units). */
 export type RefCampaignRefundBody = z.input<typeof refCampaignRefundBodySchema>;
+/** RefCampaign's 2xx answer to a refund, in its `{ success, data, meta }` envelope, as documented. */
 export type RefCampaignRefundResponse = z.output<typeof refCampaignRefundResponseSchema>;
+/** RefCampaign's error envelope, as documented. */
 export type RefCampaignError = z.output<typeof refCampaignErrorSchema>;

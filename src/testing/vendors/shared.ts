@@ -19,6 +19,7 @@ export interface Reply {
   trickle?: { bytes: number; every: number };
 }
 
+/** An Affixo API key's scope: refunds need `track` (or `*`). */
 export type AffixoScope = 'read' | 'write' | 'track' | '*';
 
 /** What a vendor emulation can see and change. */
