@@ -1,6 +1,6 @@
 // Stripe events in, commissions reversed: replays recorded Stripe webhook events
 // (examples/fixtures/stripe/*.json, in the order Stripe sent them, one of them delivered twice)
-// through the same handler body as the README's Express endpoint, against the emulator.
+// through the same handler body as docs/stripe.md's Express endpoint, against the emulator.
 // Run: npm run example -- stripe
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';

@@ -36,7 +36,7 @@ export interface AffonsoOptions {
   baseUrl?: string;
   /** Milliseconds per attempt. Default 30 000. */
   timeout?: number;
-  /** Default 2. Retries happen only where they cannot refund twice (see the README). */
+  /** Default 2. Retries happen only where they cannot refund twice (see docs/errors.md). */
   maxRetries?: number;
   fetch?: FetchFunction;
   /** Signs each refund (`X-Affonso-Timestamp`, `X-Affonso-Signature`). Default: `AFFONSO_SIGNING_SECRET`, if set. */

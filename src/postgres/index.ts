@@ -1,7 +1,7 @@
 /**
  * `clawback/postgres`: the refund ledger a fleet shares, on PostgreSQL, through a `pg.Pool`:
  * `createAffonso({ ledger: postgresLedger(pool) })`. A committed row survives a crash, which a
- * Redis key without AOF does not, so this is the stronger home for a ledger (see the README).
+ * Redis key without AOF does not, so this is the stronger home for a ledger (see docs/fleet.md).
  *
  * The table is created on first use (serialised by an advisory lock, since concurrent
  * `CREATE TABLE IF NOT EXISTS` can fail); `postgresLedgerSql()` gives its SQL to teams that run

@@ -6,7 +6,7 @@
  *
  * Redis keeps a ledger only as well as it persists: run it with `appendonly yes` (and
  * `appendfsync everysec` or `always`), or a restart forgets refunds already applied. PostgreSQL
- * (`clawback/postgres`) commits every record before answering; see the README.
+ * (`clawback/postgres`) commits every record before answering; see docs/fleet.md.
  */
 import {
   DEFAULT_RETENTION_MS,

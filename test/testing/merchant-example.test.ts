@@ -1,5 +1,5 @@
-// Written the way a merchant would, with nothing but `clawback` and `clawback/testing`. The
-// region below is the README's "Testing your refunds" example, verbatim (test/readme.test.ts
+// Written the way a merchant would, with nothing but `clawback`, `clawback/testing` and msw. The
+// region below is docs/testing.md's msw example, verbatim (test/docs/docs.e2e.ts
 // fails if they drift apart).
 // #region readme
 import { setupServer } from 'msw/node';
