@@ -12,16 +12,16 @@
 // ledger saying so; no 429 from the emulator's own limit; no secret in either store; no untyped
 // error. `--sabotage` makes the workers (never the SDK) break each, to show each can fail.
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { deriveIdempotencyKey, type LedgerEntry, type ProviderName } from 'clawback';
 import { postgresLedger } from 'clawback/postgres';
 import { redisLedger } from 'clawback/redis';
 import { EMULATOR_API_KEYS, EMULATOR_FIRSTPROMOTER_ACCOUNT_ID, startEmulator, type Fault } from 'clawback/testing';
+import { bundleWorker } from '../test/fleet/workers.js';
 import { startPostgres, startRedis } from '../test/support/servers.mjs';
 import type { FleetAnswer, FleetJob, FleetSetup } from './chaos-fleet-worker.js';
 
@@ -175,20 +175,8 @@ export async function runFleet(args: Map<string, string>): Promise<number> {
     if (dirname(root) === root) throw new Error('cannot find scripts/chaos-fleet-worker.ts above this script');
     root = dirname(root);
   }
-  mkdirSync(join(root, 'node_modules/.cache'), { recursive: true });
-  const bundleDir = mkdtempSync(join(root, 'node_modules/.cache/clawback-fleet-'));
-  const workerFile = join(bundleDir, 'worker.mjs');
-  await build({
-    entryPoints: [join(root, 'scripts/chaos-fleet-worker.ts')],
-    outfile: workerFile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node22',
-    tsconfig: join(root, 'tsconfig.json'),
-    external: ['ioredis', 'pg', 'ky', 'zod', 'zod/*', '@noble/hashes', '@noble/hashes/*'],
-    logLevel: 'warning',
-  });
+  const bundle = await bundleWorker(root, 'scripts/chaos-fleet-worker.ts');
+  const workerFile = bundle.file;
 
   interface Worker {
     child: ChildProcess;
@@ -404,7 +392,7 @@ export async function runFleet(args: Map<string, string>): Promise<number> {
   await pool?.end();
   await emulator.close();
   await Promise.all([redisServer.stop(), postgresServer?.stop()]);
-  rmSync(bundleDir, { recursive: true, force: true });
+  bundle.remove();
 
   // ---- report --------------------------------------------------------------------------------------
   const line = (label: string, value: number | string) => console.log(`  ${label.padEnd(58, '.')} ${value}`);

@@ -28,17 +28,17 @@ export interface Worker {
 }
 
 /**
- * Bundles the worker into a folder under node_modules/.cache (inside the repository, so its
- * imports of ioredis and pg resolve to node_modules); call the returned `remove` when done.
+ * Bundles `entry` (a path in the repository at `root`) into a folder under node_modules/.cache
+ * (inside the repository, so its imports of ioredis and pg resolve to node_modules); call the
+ * returned `remove` when done. Also used by the fleet campaign (scripts/chaos-fleet.ts).
  */
-export async function compileWorker(): Promise<{ file: string; remove: () => void }> {
-  const root = fileURLToPath(new URL('../../', import.meta.url));
+export async function bundleWorker(root: string, entry: string): Promise<{ file: string; remove: () => void }> {
   const cache = join(root, 'node_modules/.cache');
   mkdirSync(cache, { recursive: true });
   const dir = mkdtempSync(join(cache, 'clawback-fleet-worker-'));
   const file = join(dir, 'worker.mjs');
   await build({
-    entryPoints: [join(root, 'test/fleet/worker.ts')],
+    entryPoints: [join(root, entry)],
     outfile: file,
     bundle: true,
     platform: 'node',
@@ -50,6 +50,11 @@ export async function compileWorker(): Promise<{ file: string; remove: () => voi
     logLevel: 'warning',
   });
   return { file, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Bundles test/fleet/worker.ts (see `bundleWorker`). */
+export function compileWorker(): Promise<{ file: string; remove: () => void }> {
+  return bundleWorker(fileURLToPath(new URL('../../', import.meta.url)), 'test/fleet/worker.ts');
 }
 
 export function startWorker(file: string, job: WorkerJob): Worker {

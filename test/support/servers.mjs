@@ -76,9 +76,34 @@ function launch(command, args, options = {}) {
 
 const exited = (child) => (child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', resolve)));
 
+/** What a started server offers its tests, given how to start (`up`) and stop (`down`) it. */
+function controls(url, port, dir, up, down) {
+  return {
+    url,
+    port,
+    /** Stops the server for a while (`ms`), then starts it again. */
+    async outage(ms) {
+      await down();
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      await up();
+    },
+    async restart() {
+      await down();
+      await up();
+    },
+    down,
+    up,
+    /** Ends the server and removes its folder. */
+    async stop() {
+      await down();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 /**
  * A redis-server on a free loopback port, its data in a temporary folder. `appendonly` as a
- * ledger needs it in production (see the README). `stop()` ends it (and removes the folder);
+ * ledger needs it in production (see docs/fleet.md). `stop()` ends it (and removes the folder);
  * `restart()` stops and starts it again on the same port, keeping its data, as an outage would.
  */
 export async function startRedis({ appendonly = true } = {}) {
@@ -99,26 +124,7 @@ export async function startRedis({ appendonly = true } = {}) {
     server = undefined;
   };
   await up();
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    port,
-    /** Stops the server for a while (`ms`), then starts it again. */
-    async outage(ms) {
-      await down();
-      await new Promise((resolve) => setTimeout(resolve, ms));
-      await up();
-    },
-    async restart() {
-      await down();
-      await up();
-    },
-    down,
-    up,
-    async stop() {
-      await down();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return controls(`redis://127.0.0.1:${port}`, port, dir, up, down);
 }
 
 /** Runs a PostgreSQL program as the `postgres` user when this process is root (PostgreSQL refuses root). */
@@ -166,23 +172,5 @@ export async function startPostgres() {
     server = undefined;
   };
   await up();
-  return {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    port,
-    async outage(ms) {
-      await down();
-      await new Promise((resolve) => setTimeout(resolve, ms));
-      await up();
-    },
-    async restart() {
-      await down();
-      await up();
-    },
-    down,
-    up,
-    async stop() {
-      await down();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return controls(`postgres://postgres@127.0.0.1:${port}/postgres`, port, dir, up, down);
 }
