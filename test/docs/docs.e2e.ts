@@ -152,12 +152,19 @@ function shown(reference: string): string {
   return match[1] as string;
 }
 
+/** The anchors GitHub gives a markdown file's headings, worked out once per file. */
+const anchorsByDoc = new Map<string, Set<string>>();
 function anchorsOf(doc: string): Set<string> {
-  const slugger = new GithubSlugger();
-  const anchors = new Set<string>();
-  walk(trees.get(doc) ?? fromMarkdown(readFileSync(join(root, doc), 'utf8')), (node) => {
-    if (node.type === 'heading') anchors.add(slugger.slug(toString(node as Heading)));
-  });
+  let anchors = anchorsByDoc.get(doc);
+  if (!anchors) {
+    const slugger = new GithubSlugger();
+    const found = new Set<string>();
+    walk(trees.get(doc) ?? fromMarkdown(readFileSync(join(root, doc), 'utf8')), (node) => {
+      if (node.type === 'heading') found.add(slugger.slug(toString(node as Heading)));
+    });
+    anchors = found;
+    anchorsByDoc.set(doc, anchors);
+  }
   return anchors;
 }
 
